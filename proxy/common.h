@@ -1,0 +1,51 @@
+/*
+ * Shared helpers for every tlsfloor module: object magic checks, invariant
+ * checks that stay on in release builds, and allocation that aborts for small
+ * fixed-size objects. Nothing here touches libuv or BoringSSL.
+ */
+#ifndef TF_COMMON_H
+#define TF_COMMON_H
+
+#include "autoconf.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define TF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define tf_container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* Invariant check: stays enabled in release builds, aborts with file:line. */
+#define TF_ASSERT(e)                                                      \
+	do {                                                              \
+		if (!(e)) {                                               \
+			fprintf(stderr, "%s:%d: assertion failed: %s\n",  \
+			    __FILE__, __LINE__, #e);                      \
+			abort();                                          \
+		}                                                         \
+	} while (0)
+
+/* Every heap object starts with `unsigned magic`; callbacks check it. */
+#define TF_CHECK_OBJ(o, m) TF_ASSERT((o) != NULL && (o)->magic == (m))
+#define TF_CAST_OBJ(to, from, m)  \
+	do {                      \
+		(to) = (from);    \
+		TF_CHECK_OBJ(to, m); \
+	} while (0)
+
+#define TF_WARN_UNUSED __attribute__((warn_unused_result))
+#define TF_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/*
+ * Allocation of small fixed-size internal objects: failure aborts. Any
+ * allocation whose size a peer influences must use malloc and fail only
+ * the connection instead.
+ */
+void *tf_xmalloc(size_t n);
+void *tf_xcalloc(size_t n, size_t size);
+void *tf_xrealloc(void *p, size_t n);
+char *tf_xstrdup(const char *s);
+
+#endif

@@ -1,0 +1,1304 @@
+/*
+ * The configuration language of SPEC.md: a line tokenizer, a directive table
+ * and one handler per directive, building a new struct tf_config. Nothing
+ * here opens sockets or loads keys; tls.c and listener.c do that from the
+ * result and report their failures at the struct tf_where of the directive.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <netinet/in.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "common.h"
+#include "config.h"
+
+/*
+ * Allocation helpers of common.h. They live here because config.c is linked
+ * into every program; failure aborts, so use them only where a peer cannot
+ * choose the size.
+ */
+
+static void
+oom(size_t n)
+{
+	fprintf(stderr, "tlsfloor: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *
+tf_xmalloc(size_t n)
+{
+	void *p = malloc(n != 0 ? n : 1);
+
+	if (p == NULL)
+		oom(n);
+	return p;
+}
+
+void *
+tf_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n != 0 ? n : 1, size != 0 ? size : 1);
+
+	if (p == NULL)
+		oom(n * size);
+	return p;
+}
+
+void *
+tf_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n != 0 ? n : 1);
+
+	if (q == NULL)
+		oom(n);
+	return q;
+}
+
+char *
+tf_xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = tf_xmalloc(n);
+
+	memcpy(p, s, n);
+	return p;
+}
+
+/* The parser. */
+
+#define TF_INCLUDE_DEPTH 16
+#define ARGS_MANY ((unsigned)-1)
+
+#define DEFAULT_UPSTREAM_CA "/etc/ssl/certs/ca-certificates.crt"
+#define DEFAULT_LEGACY_LOG "/var/log/tlsfloor/legacy.jsonl"
+#define DEFAULT_ACCESS_LOG "/var/log/tlsfloor/access.jsonl"
+
+enum {
+	SCOPE_GLOBAL = 1,
+	SCOPE_LISTENER = 2,
+};
+
+enum {
+	ONCE = 0,   /* a second use in the same scope is an error */
+	REPEAT = 1,
+};
+
+/*
+ * How far a directive's behaviour is built. NOT_YET_* directives are parsed
+ * and checked in full, then refused by gate(); delete the .not_yet of a
+ * table entry when its behaviour lands.
+ */
+enum not_yet {
+	NOT_YET_NO = 0,
+	NOT_YET_ALL,    /* every use is refused */
+	NOT_YET_VALUE,  /* refused when the argument is not_yet_value */
+	NOT_YET_UNLESS, /* refused unless the argument is not_yet_value */
+};
+
+/* The arguments of one line; argv[0] is the directive name. */
+struct args {
+	char **argv;
+	unsigned char *quoted; /* 1: the argument had quotes in it */
+	size_t argc;
+	size_t cap;
+};
+
+struct parser {
+	struct tf_config *cfg;
+	char *err;
+	size_t errlen;
+	const char *file;    /* the file being read, owned by cfg->files */
+	int line;
+	int depth;           /* include nesting; the main file is 0 */
+	size_t cur;          /* open listener block, or NO_BLOCK */
+	int block_depth;     /* depth of the file that opened it */
+	uint64_t seen_global;   /* single-valued directives already seen */
+	uint64_t seen_listener; /* the same, in the open block */
+};
+
+#define NO_BLOCK ((size_t)-1)
+
+struct directive;
+typedef int directive_fn(struct parser *p, const struct directive *d,
+    const struct args *a);
+
+struct directive {
+	const char *name;
+	directive_fn *fn;
+	unsigned min_args;      /* not counting the name */
+	unsigned max_args;      /* ARGS_MANY: no limit */
+	unsigned scope;         /* SCOPE_* bits */
+	unsigned repeatable;    /* ONCE or REPEAT */
+	enum not_yet not_yet;
+	const char *not_yet_value;
+	size_t off;             /* field for the generic handlers */
+	size_t where_off;       /* its struct tf_where; 0: none */
+};
+
+static int TF_PRINTF(4, 0)
+vperr_at(struct parser *p, const char *file, int line, const char *fmt,
+    va_list ap)
+{
+	size_t n = 0;
+	int r;
+
+	if (p->err == NULL || p->errlen == 0)
+		return -1;
+	p->err[0] = '\0';
+	if (file != NULL && line > 0)
+		r = snprintf(p->err, p->errlen, "%s:%d: ", file, line);
+	else if (file != NULL)
+		r = snprintf(p->err, p->errlen, "%s: ", file);
+	else
+		r = 0;
+	if (r > 0)
+		n = (size_t)r < p->errlen ? (size_t)r : p->errlen - 1;
+	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	return -1;
+}
+
+/* Sets the error at FILE:LINE; returns -1 for "return perr_at(...)". */
+static int TF_PRINTF(4, 5)
+perr_at(struct parser *p, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vperr_at(p, file, line, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Sets the error at the line being parsed; returns -1. */
+static int TF_PRINTF(2, 3)
+perr(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vperr_at(p, p->file, p->line, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static struct tf_listener_conf *
+cur_listener(struct parser *p)
+{
+	TF_ASSERT(p->cur != NO_BLOCK);
+	return &p->cfg->listeners[p->cur];
+}
+
+/* The struct a generic handler's d->off is relative to. */
+static char *
+target(struct parser *p, const struct directive *d)
+{
+	if (d->scope == SCOPE_LISTENER)
+		return (char *)cur_listener(p);
+	return (char *)p->cfg;
+}
+
+static struct tf_where
+here(struct parser *p)
+{
+	struct tf_where w = { p->file, p->line };
+
+	return w;
+}
+
+static void
+set_where(struct parser *p, const struct directive *d)
+{
+	if (d->where_off != 0)
+		*(struct tf_where *)(target(p, d) + d->where_off) = here(p);
+}
+
+/*
+ * Parses a whole decimal string of at most max. Returns 0 with *out set, or
+ * -1 for an empty string, a sign, a blank or any other non-digit.
+ */
+static int
+parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		unsigned digit;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		digit = (unsigned)(*s - '0');
+		if (v > (max - digit) / 10)
+			return -1;
+		v = v * 10 + digit;
+	}
+	*out = v;
+	return 0;
+}
+
+/* One unit suffix and what it multiplies by; "" is the bare number. */
+struct unit {
+	const char *suffix;
+	uint64_t mult;
+};
+
+/*
+ * Parses digits followed by exactly one suffix of units (a list ended by a
+ * NULL suffix), so "1m30s" and "1.5s" are refused. Returns 0 with *out set,
+ * or -1, also on overflow.
+ */
+static int
+parse_with_unit(const char *s, const struct unit *units, uint64_t *out)
+{
+	const char *end = s;
+	char digits[24];
+	uint64_t v;
+	size_t n;
+
+	while (*end >= '0' && *end <= '9')
+		end++;
+	n = (size_t)(end - s);
+	if (n == 0 || n >= sizeof(digits))
+		return -1;
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	if (parse_uint(digits, UINT64_MAX, &v) == -1)
+		return -1;
+	for (; units->suffix != NULL; units++) {
+		if (strcmp(end, units->suffix) != 0)
+			continue;
+		if (v > UINT64_MAX / units->mult)
+			return -1;
+		*out = v * units->mult;
+		return 0;
+	}
+	return -1;
+}
+
+int
+tf_config_parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct unit units[] = {
+		{ "", 1000 },
+		{ "ms", 1 },
+		{ "s", 1000 },
+		{ "m", 60 * 1000 },
+		{ "h", 60 * 60 * 1000 },
+		{ NULL, 0 },
+	};
+
+	return parse_with_unit(s, units, ms);
+}
+
+int
+tf_config_parse_size(const char *s, uint64_t *bytes)
+{
+	static const struct unit units[] = {
+		{ "", 1 },
+		{ "k", 1024 },
+		{ "K", 1024 },
+		{ "m", 1024 * 1024 },
+		{ "M", 1024 * 1024 },
+		{ NULL, 0 },
+	};
+
+	return parse_with_unit(s, units, bytes);
+}
+
+/*
+ * Returns a malloc'd copy of the directory part of file, with its trailing
+ * slash, or "" when file has no directory part.
+ */
+static char *
+dir_of(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	size_t n = slash != NULL ? (size_t)(slash - file) + 1 : 0;
+	char *d = tf_xmalloc(n + 1);
+
+	memcpy(d, file, n);
+	d[n] = '\0';
+	return d;
+}
+
+static char *
+concat(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	char *s = tf_xmalloc(na + nb + 1);
+
+	memcpy(s, a, na);
+	memcpy(s + na, b, nb + 1);
+	return s;
+}
+
+/*
+ * Resolves a path written in the file being parsed: absolute paths are
+ * kept, relative ones are taken from that file's folder and made absolute,
+ * so a later chdir() or reload cannot change what they name. Returns a
+ * malloc'd string.
+ */
+static char *
+resolve_path(struct parser *p, const char *path)
+{
+	char *dir, *joined, *cwd, *abs;
+
+	if (path[0] == '/')
+		return tf_xstrdup(path);
+	dir = dir_of(p->file);
+	joined = concat(dir, path);
+	free(dir);
+	if (joined[0] == '/')
+		return joined;
+	cwd = getcwd(NULL, 0);
+	if (cwd == NULL)
+		return joined;
+	dir = concat(cwd, strcmp(cwd, "/") == 0 ? "" : "/");
+	abs = concat(dir, joined);
+	free(dir);
+	free(cwd);
+	free(joined);
+	return abs;
+}
+
+/* Returns the copy of path kept in cfg->files, adding it once. */
+static const char *
+add_file(struct tf_config *cfg, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nfiles; i++)
+		if (strcmp(cfg->files[i], path) == 0)
+			return cfg->files[i];
+	cfg->files = tf_xrealloc(cfg->files,
+	    (cfg->nfiles + 1) * sizeof(*cfg->files));
+	cfg->files[cfg->nfiles] = tf_xstrdup(path);
+	return cfg->files[cfg->nfiles++];
+}
+
+static int
+parse_onoff(struct parser *p, const struct directive *d, const char *v,
+    int *out)
+{
+	if (strcmp(v, "on") == 0)
+		*out = 1;
+	else if (strcmp(v, "off") == 0)
+		*out = 0;
+	else
+		return perr(p, "'%s': bad value '%s' (on or off)", d->name, v);
+	return 0;
+}
+
+/* Generic handlers: they store into target(p, d) + d->off. */
+
+static int
+set_flag(struct parser *p, const struct directive *d, const struct args *a)
+{
+	int *field = (int *)(target(p, d) + d->off);
+
+	if (parse_onoff(p, d, a->argv[1], field) == -1)
+		return -1;
+	set_where(p, d);
+	return 0;
+}
+
+static int
+set_string(struct parser *p, const struct directive *d, const struct args *a)
+{
+	char **field = (char **)(target(p, d) + d->off);
+
+	if (a->argv[1][0] == '\0')
+		return perr(p, "'%s': empty value", d->name);
+	free(*field);
+	*field = tf_xstrdup(a->argv[1]);
+	set_where(p, d);
+	return 0;
+}
+
+static int
+set_path(struct parser *p, const struct directive *d, const struct args *a)
+{
+	char **field = (char **)(target(p, d) + d->off);
+
+	if (a->argv[1][0] == '\0')
+		return perr(p, "'%s': empty path", d->name);
+	free(*field);
+	*field = resolve_path(p, a->argv[1]);
+	set_where(p, d);
+	return 0;
+}
+
+/* Durations that must be positive: a zero timeout would fire at once. */
+static int
+set_timeout(struct parser *p, const struct directive *d, const struct args *a)
+{
+	uint64_t *field = (uint64_t *)(target(p, d) + d->off);
+	uint64_t ms;
+
+	if (tf_config_parse_duration(a->argv[1], &ms) == -1 || ms == 0)
+		return perr(p, "'%s': bad duration '%s' "
+		    "(a positive number with one unit of ms, s, m or h)",
+		    d->name, a->argv[1]);
+	*field = ms;
+	set_where(p, d);
+	return 0;
+}
+
+/* Durations where zero means "do not wait". */
+static int
+set_duration(struct parser *p, const struct directive *d,
+    const struct args *a)
+{
+	uint64_t *field = (uint64_t *)(target(p, d) + d->off);
+
+	if (tf_config_parse_duration(a->argv[1], field) == -1)
+		return perr(p, "'%s': bad duration '%s' "
+		    "(a number with one unit of ms, s, m or h)",
+		    d->name, a->argv[1]);
+	set_where(p, d);
+	return 0;
+}
+
+/*
+ * error-log takes stderr, syslog, off or a path; the record logs take
+ * syslog, off or a path ("stderr" would interleave with the diagnostics).
+ */
+static int
+set_log(struct parser *p, const struct directive *d, const struct args *a)
+{
+	struct tf_log_dest *dest =
+	    (struct tf_log_dest *)(target(p, d) + d->off);
+	int stderr_ok = d->off == offsetof(struct tf_config, error_log);
+	const char *v = a->argv[1];
+
+	free(dest->path);
+	dest->path = NULL;
+	if (stderr_ok && strcmp(v, "stderr") == 0) {
+		dest->kind = TF_LOG_STDERR;
+	} else if (strcmp(v, "syslog") == 0) {
+		dest->kind = TF_LOG_SYSLOG;
+	} else if (strcmp(v, "off") == 0) {
+		dest->kind = TF_LOG_OFF;
+	} else if (v[0] == '\0' || strcmp(v, "stderr") == 0) {
+		return perr(p, "'%s': bad value '%s' (%sa path, syslog or off)",
+		    d->name, v, stderr_ok ? "stderr, " : "");
+	} else {
+		dest->kind = TF_LOG_FILE;
+		dest->path = resolve_path(p, v);
+	}
+	dest->where = here(p);
+	return 0;
+}
+
+/* Directive handlers. */
+
+static int parse_file(struct parser *p, const char *path);
+
+static int
+has_glob_magic(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/*
+ * Returns a malloc'd pattern: dir taken literally (its glob characters
+ * escaped, since a folder may be called "a[1]"), then pat as a pattern.
+ */
+static char *
+glob_join(const char *dir, const char *pat)
+{
+	char *full = tf_xmalloc(2 * strlen(dir) + strlen(pat) + 1), *o = full;
+
+	for (; *dir != '\0'; dir++) {
+		if (strchr("*?[]\\", *dir) != NULL)
+			*o++ = '\\';
+		*o++ = *dir;
+	}
+	strcpy(o, pat);
+	return full;
+}
+
+/*
+ * include GLOB: reads each match, in glob(3)'s sorted order, in the scope of
+ * the include line. A pattern with wildcards that matches nothing is fine;
+ * a plain file name that does not exist is an error, as in nginx, since it
+ * is almost certainly a typo.
+ */
+static int
+do_include(struct parser *p, const struct directive *d, const struct args *a)
+{
+	const char *pat = a->argv[1];
+	char *dir, *full;
+	glob_t g;
+	size_t i;
+	int r;
+
+	if (pat[0] == '\0')
+		return perr(p, "'%s': empty path", d->name);
+	if (p->depth >= TF_INCLUDE_DEPTH)
+		return perr(p, "'%s': nested too deeply (more than %d levels)",
+		    d->name, TF_INCLUDE_DEPTH);
+	dir = pat[0] == '/' ? tf_xstrdup("") : dir_of(p->file);
+	if (!has_glob_magic(pat)) {
+		full = concat(dir, pat);
+		free(dir);
+		p->depth++;
+		r = parse_file(p, add_file(p->cfg, full));
+		p->depth--;
+		free(full);
+		return r;
+	}
+
+	full = glob_join(dir, pat);
+	free(dir);
+	r = glob(full, 0, NULL, &g);
+	free(full);
+	if (r == GLOB_NOMATCH) {
+		globfree(&g);
+		return 0;
+	}
+	if (r != 0) {
+		globfree(&g);
+		return perr(p, "'%s': cannot expand '%s'", d->name, pat);
+	}
+	r = 0;
+	p->depth++;
+	for (i = 0; i < g.gl_pathc && r == 0; i++)
+		r = parse_file(p, add_file(p->cfg, g.gl_pathv[i]));
+	p->depth--;
+	globfree(&g);
+	return r;
+}
+
+static int
+valid_label(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("-_.", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* listener LABEL { : opens a block, with every listener default set. */
+static int
+do_listener(struct parser *p, const struct directive *d,
+    const struct args *a)
+{
+	struct tf_config *cfg = p->cfg;
+	struct tf_listener_conf *l;
+	size_t i;
+
+	if (a->argc != 3 || a->quoted[2] || strcmp(a->argv[2], "{") != 0)
+		return perr(p, "'%s': expected 'listener LABEL {'", d->name);
+	if (!valid_label(a->argv[1]))
+		return perr(p, "'%s': bad label '%s' (letters, digits, '-', "
+		    "'_' and '.')", d->name, a->argv[1]);
+	for (i = 0; i < cfg->nlisteners; i++)
+		if (strcmp(cfg->listeners[i].name, a->argv[1]) == 0)
+			return perr(p, "listener '%s' is duplicate "
+			    "(first at %s:%d)", a->argv[1],
+			    cfg->listeners[i].where.file,
+			    cfg->listeners[i].where.line);
+
+	cfg->listeners = tf_xrealloc(cfg->listeners,
+	    (cfg->nlisteners + 1) * sizeof(*cfg->listeners));
+	l = &cfg->listeners[cfg->nlisteners];
+	memset(l, 0, sizeof(*l));
+	l->name = tf_xstrdup(a->argv[1]);
+	l->where = here(p);
+	l->min_tls = 0x0303;
+	l->mode = TF_MODE_ENFORCE;
+	l->ciphers_where = l->where;
+	l->upstream_where = l->where;
+	l->upstream_ca = tf_xstrdup(DEFAULT_UPSTREAM_CA);
+	l->upstream_ca_where = l->where;
+	l->upstream_verify = 1;
+	l->preserve_host = 0;
+	l->handshake_timeout_ms = 10 * 1000;
+	l->header_timeout_ms = 30 * 1000;
+	l->idle_timeout_ms = 300 * 1000;
+	l->upstream_connect_timeout_ms = 10 * 1000;
+	l->upstream_timeout_ms = 3900 * 1000;
+	l->max_connections = 20000;
+	l->max_header_size = 64 * 1024;
+
+	p->cur = cfg->nlisteners++;
+	p->block_depth = p->depth;
+	p->seen_listener = 0;
+	return 0;
+}
+
+/* } : closes the open block after checking what a listener needs. */
+static int
+close_block(struct parser *p, const struct args *a)
+{
+	struct tf_listener_conf *l;
+
+	if (a->argc > 1)
+		return perr(p, "extra argument '%s' after '}'", a->argv[1]);
+	if (p->cur == NO_BLOCK)
+		return perr(p, "'}' without a block");
+	if (p->block_depth != p->depth)
+		return perr(p, "'}' closes a block opened in another file");
+	l = cur_listener(p);
+	if (l->nbinds == 0)
+		return perr_at(p, l->where.file, l->where.line,
+		    "listener '%s' has no 'bind'", l->name);
+	if (l->ncerts == 0)
+		return perr_at(p, l->where.file, l->where.line,
+		    "listener '%s' has no 'cert'", l->name);
+	if (l->upstream_host == NULL)
+		return perr_at(p, l->where.file, l->where.line,
+		    "listener '%s' has no 'upstream'", l->name);
+	p->cur = NO_BLOCK;
+	return 0;
+}
+
+static int
+do_workers(struct parser *p, const struct directive *d, const struct args *a)
+{
+	uint64_t v;
+
+	if (strcmp(a->argv[1], "auto") == 0) {
+		p->cfg->workers = 0;
+		return 0;
+	}
+	if (parse_uint(a->argv[1], 1024, &v) == -1 || v == 0)
+		return perr(p, "'%s': bad value '%s' (auto or 1..1024)",
+		    d->name, a->argv[1]);
+	p->cfg->workers = (unsigned)v;
+	return 0;
+}
+
+static int
+do_metrics(struct parser *p, const struct directive *d, const struct args *a)
+{
+	struct tf_config *cfg = p->cfg;
+	const char *why;
+
+	cfg->metrics_where = here(p);
+	if (strcmp(a->argv[1], "off") == 0) {
+		cfg->has_metrics = 0;
+		return 0;
+	}
+	if (tf_addr_parse_bind(a->argv[1], &cfg->metrics_addr,
+	    &cfg->metrics_addrlen, &why) == -1)
+		return perr(p, "'%s': bad address '%s': %s", d->name,
+		    a->argv[1], why);
+	cfg->has_metrics = 1;
+	return 0;
+}
+
+/* Returns the place where another bind already uses the address, or NULL. */
+static const struct tf_where *
+bind_in_use(struct tf_config *cfg, const struct sockaddr_storage *ss,
+    socklen_t len)
+{
+	size_t i, j;
+
+	for (i = 0; i < cfg->nlisteners; i++) {
+		const struct tf_listener_conf *l = &cfg->listeners[i];
+
+		for (j = 0; j < l->nbinds; j++)
+			if (l->binds[j].addrlen == len &&
+			    memcmp(&l->binds[j].addr, ss, len) == 0)
+				return &l->binds[j].where;
+	}
+	return NULL;
+}
+
+static int
+port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_port;
+	return ((const struct sockaddr_in6 *)ss)->sin6_port;
+}
+
+static int
+do_bind(struct parser *p, const struct directive *d, const struct args *a)
+{
+	struct tf_listener_conf *l = cur_listener(p);
+	struct sockaddr_storage ss;
+	const struct tf_where *prev;
+	struct tf_bind_conf *b;
+	socklen_t len;
+	const char *why;
+
+	if (tf_addr_parse_bind(a->argv[1], &ss, &len, &why) == -1)
+		return perr(p, "'%s': bad address '%s': %s", d->name,
+		    a->argv[1], why);
+	/* Port 0 binds get a port each; any other repeat is a mistake
+	 * that SO_REUSEPORT would otherwise turn into split traffic. */
+	if (port_of(&ss) != 0 && (prev = bind_in_use(p->cfg, &ss, len)) != NULL)
+		return perr(p, "'%s': %s is already bound at %s:%d", d->name,
+		    a->argv[1], prev->file, prev->line);
+	l->binds = tf_xrealloc(l->binds, (l->nbinds + 1) * sizeof(*l->binds));
+	b = &l->binds[l->nbinds++];
+	memset(b, 0, sizeof(*b));
+	b->addr = ss;
+	b->addrlen = len;
+	b->text = tf_xstrdup(a->argv[1]);
+	b->where = here(p);
+	return 0;
+}
+
+static int
+do_cert(struct parser *p, const struct directive *d, const struct args *a)
+{
+	struct tf_listener_conf *l = cur_listener(p);
+	struct tf_cert_conf *c;
+	size_t i;
+
+	for (i = 1; i < a->argc; i++)
+		if (a->argv[i][0] == '\0')
+			return perr(p, "'%s': empty path", d->name);
+	l->certs = tf_xrealloc(l->certs, (l->ncerts + 1) * sizeof(*l->certs));
+	c = &l->certs[l->ncerts++];
+	c->chain = resolve_path(p, a->argv[1]);
+	c->key = a->argc > 2 ? resolve_path(p, a->argv[2]) : NULL;
+	c->where = here(p);
+	return 0;
+}
+
+static int
+do_min_tls(struct parser *p, const struct directive *d, const struct args *a)
+{
+	struct tf_listener_conf *l = cur_listener(p);
+
+	if (strcmp(a->argv[1], "1.2") == 0)
+		l->min_tls = 0x0303;
+	else if (strcmp(a->argv[1], "1.3") == 0)
+		l->min_tls = 0x0304;
+	else
+		return perr(p, "'%s': bad value '%s' (1.2 or 1.3)", d->name,
+		    a->argv[1]);
+	return 0;
+}
+
+static int
+do_mode(struct parser *p, const struct directive *d, const struct args *a)
+{
+	struct tf_listener_conf *l = cur_listener(p);
+
+	if (strcmp(a->argv[1], "enforce") == 0)
+		l->mode = TF_MODE_ENFORCE;
+	else if (strcmp(a->argv[1], "audit") == 0)
+		l->mode = TF_MODE_AUDIT;
+	else
+		return perr(p, "'%s': bad value '%s' (enforce or audit)",
+		    d->name, a->argv[1]);
+	return 0;
+}
+
+static int
+do_exempt(struct parser *p, const struct directive *d, const struct args *a)
+{
+	struct tf_listener_conf *l = cur_listener(p);
+	size_t i;
+
+	l->exempt = tf_xrealloc(l->exempt,
+	    (l->nexempt + a->argc - 1) * sizeof(*l->exempt));
+	for (i = 1; i < a->argc; i++) {
+		const char *why;
+
+		if (tf_cidr_parse(a->argv[i], &l->exempt[l->nexempt],
+		    &why) == -1)
+			return perr(p, "'%s': bad network '%s': %s", d->name,
+			    a->argv[i], why);
+		l->nexempt++;
+	}
+	return 0;
+}
+
+static int
+do_upstream(struct parser *p, const struct directive *d,
+    const struct args *a)
+{
+	struct tf_listener_conf *l = cur_listener(p);
+	const char *why;
+
+	if (tf_addr_parse_hostport(a->argv[1], &l->upstream_host,
+	    &l->upstream_port, &why) == -1)
+		return perr(p, "'%s': bad address '%s': %s", d->name,
+		    a->argv[1], why);
+	l->upstream_where = here(p);
+	return 0;
+}
+
+/* Returns the route that already names name (lower case), or NULL. */
+static const struct tf_route_conf *
+route_of(const struct tf_listener_conf *l, const char *name)
+{
+	size_t i, j;
+
+	for (i = 0; i < l->nroutes; i++)
+		for (j = 0; j < l->routes[i].nnames; j++)
+			if (strcmp(l->routes[i].names[j], name) == 0)
+				return &l->routes[i];
+	return NULL;
+}
+
+static int
+do_route(struct parser *p, const struct directive *d, const struct args *a)
+{
+	struct tf_listener_conf *l = cur_listener(p);
+	struct tf_route_conf *r;
+	const char *why;
+	size_t i, nnames = a->argc - 2;
+	char *s, *c;
+
+	l->routes = tf_xrealloc(l->routes,
+	    (l->nroutes + 1) * sizeof(*l->routes));
+	r = &l->routes[l->nroutes];
+	memset(r, 0, sizeof(*r));
+	if (tf_addr_parse_hostport(a->argv[a->argc - 1], &r->host, &r->port,
+	    &why) == -1)
+		return perr(p, "'%s': bad address '%s': %s", d->name,
+		    a->argv[a->argc - 1], why);
+	l->nroutes++;   /* from here on tf_config_free() owns it */
+	r->where = here(p);
+	r->names = tf_xcalloc(nnames, sizeof(*r->names));
+	for (i = 0; i < nnames; i++) {
+		const struct tf_route_conf *prev;
+
+		if (a->argv[i + 1][0] == '\0')
+			return perr(p, "'%s': empty name", d->name);
+		s = tf_xstrdup(a->argv[i + 1]);
+		for (c = s; *c != '\0'; c++)
+			*c = (char)tolower((unsigned char)*c);
+		/* One name, one route: an ambiguous name would make the
+		 * SNI-versus-Host check meaningless. */
+		if ((prev = route_of(l, s)) != NULL) {
+			perr(p, "'%s': '%s' is already routed at %s:%d",
+			    d->name, s, prev->where.file, prev->where.line);
+			free(s);
+			return -1;
+		}
+		r->names[r->nnames++] = s;
+	}
+	return 0;
+}
+
+static int
+do_max_connections(struct parser *p, const struct directive *d,
+    const struct args *a)
+{
+	uint64_t v;
+
+	if (parse_uint(a->argv[1], 10000000, &v) == -1 || v == 0)
+		return perr(p, "'%s': bad value '%s' (1..10000000)", d->name,
+		    a->argv[1]);
+	cur_listener(p)->max_connections = (unsigned)v;
+	return 0;
+}
+
+static int
+do_max_header_size(struct parser *p, const struct directive *d,
+    const struct args *a)
+{
+	uint64_t v;
+
+	if (tf_config_parse_size(a->argv[1], &v) == -1 || v < 1024 ||
+	    v > 1024 * 1024)
+		return perr(p, "'%s': bad size '%s' (1k..1m)", d->name,
+		    a->argv[1]);
+	cur_listener(p)->max_header_size = (size_t)v;
+	return 0;
+}
+
+#define CFG(f) offsetof(struct tf_config, f)
+#define LST(f) offsetof(struct tf_listener_conf, f)
+
+/*
+ * Every directive: name, handler, argument counts, scope, ONCE or REPEAT per
+ * scope; then the "not supported yet" gate (see gate()); then the field the
+ * generic handlers store into.
+ */
+static const struct directive directives[] = {
+	{ "include", do_include, 1, 1, SCOPE_GLOBAL | SCOPE_LISTENER, REPEAT,
+	    .not_yet = NOT_YET_NO },
+	{ "listener", do_listener, 1, 2, SCOPE_GLOBAL, REPEAT,
+	    .not_yet = NOT_YET_NO },
+
+	{ "workers", do_workers, 1, 1, SCOPE_GLOBAL, ONCE,
+	    .not_yet = NOT_YET_NO },
+	{ "user", set_string, 1, 1, SCOPE_GLOBAL, ONCE,
+	    .not_yet = NOT_YET_NO,
+	    .off = CFG(user) },
+	{ "error-log", set_log, 1, 1, SCOPE_GLOBAL, ONCE,
+	    .not_yet = NOT_YET_NO,
+	    .off = CFG(error_log) },
+	{ "legacy-log", set_log, 1, 1, SCOPE_GLOBAL, ONCE,
+	    .not_yet = NOT_YET_NO,
+	    .off = CFG(legacy_log) },
+	{ "access-log", set_log, 1, 1, SCOPE_GLOBAL, ONCE,
+	    .not_yet = NOT_YET_NO,
+	    .off = CFG(access_log) },
+	{ "metrics", do_metrics, 1, 1, SCOPE_GLOBAL, ONCE,
+	    .not_yet = NOT_YET_UNLESS, .not_yet_value = "off" },
+	{ "fingerprints", set_path, 1, 1, SCOPE_GLOBAL, ONCE,
+	    .not_yet = NOT_YET_ALL,
+	    .off = CFG(fingerprints) },
+	{ "shutdown-timeout", set_duration, 1, 1, SCOPE_GLOBAL, ONCE,
+	    .not_yet = NOT_YET_ALL,
+	    .off = CFG(shutdown_timeout_ms) },
+
+	{ "bind", do_bind, 1, 1, SCOPE_LISTENER, REPEAT,
+	    .not_yet = NOT_YET_NO },
+	{ "cert", do_cert, 1, 2, SCOPE_LISTENER, REPEAT,
+	    .not_yet = NOT_YET_NO },
+	{ "min-tls", do_min_tls, 1, 1, SCOPE_LISTENER, ONCE,
+	    .not_yet = NOT_YET_NO },
+	{ "mode", do_mode, 1, 1, SCOPE_LISTENER, ONCE,
+	    .not_yet = NOT_YET_VALUE, .not_yet_value = "audit" },
+	{ "exempt", do_exempt, 1, ARGS_MANY, SCOPE_LISTENER, REPEAT,
+	    .not_yet = NOT_YET_ALL },
+	{ "ciphers", set_string, 1, 1, SCOPE_LISTENER, ONCE,
+	    .not_yet = NOT_YET_NO,
+	    .off = LST(ciphers), .where_off = LST(ciphers_where) },
+	{ "proxy-protocol", set_flag, 1, 1, SCOPE_LISTENER, ONCE,
+	    .not_yet = NOT_YET_VALUE, .not_yet_value = "on",
+	    .off = LST(proxy_protocol) },
+	{ "upstream", do_upstream, 1, 1, SCOPE_LISTENER, ONCE,
+	    .not_yet = NOT_YET_NO },
+	{ "route", do_route, 2, ARGS_MANY, SCOPE_LISTENER, REPEAT,
+	    .not_yet = NOT_YET_ALL },
+	{ "upstream-ca", set_path, 1, 1, SCOPE_LISTENER, ONCE,
+	    .not_yet = NOT_YET_NO,
+	    .off = LST(upstream_ca), .where_off = LST(upstream_ca_where) },
+	{ "upstream-sni", set_string, 1, 1, SCOPE_LISTENER, ONCE,
+	    .not_yet = NOT_YET_NO,
+	    .off = LST(upstream_sni) },
+	{ "upstream-verify", set_flag, 1, 1, SCOPE_LISTENER, ONCE,
+	    .not_yet = NOT_YET_NO,
+	    .off = LST(upstream_verify) },
+	{ "preserve-host", set_flag, 1, 1, SCOPE_LISTENER, ONCE,
+	    .not_yet = NOT_YET_NO,
+	    .off = LST(preserve_host) },
+	{ "handshake-timeout", set_timeout, 1, 1, SCOPE_LISTENER, ONCE,
+	    .not_yet = NOT_YET_NO,
+	    .off = LST(handshake_timeout_ms) },
+	{ "header-timeout", set_timeout, 1, 1, SCOPE_LISTENER, ONCE,
+	    .not_yet = NOT_YET_NO,
+	    .off = LST(header_timeout_ms) },
+	{ "idle-timeout", set_timeout, 1, 1, SCOPE_LISTENER, ONCE,
+	    .not_yet = NOT_YET_NO,
+	    .off = LST(idle_timeout_ms) },
+	{ "upstream-connect-timeout", set_timeout, 1, 1, SCOPE_LISTENER, ONCE,
+	    .not_yet = NOT_YET_NO,
+	    .off = LST(upstream_connect_timeout_ms) },
+	{ "upstream-timeout", set_timeout, 1, 1, SCOPE_LISTENER, ONCE,
+	    .not_yet = NOT_YET_NO,
+	    .off = LST(upstream_timeout_ms) },
+	{ "max-connections", do_max_connections, 1, 1, SCOPE_LISTENER, ONCE,
+	    .not_yet = NOT_YET_ALL },
+	{ "max-header-size", do_max_header_size, 1, 1, SCOPE_LISTENER, ONCE,
+	    .not_yet = NOT_YET_NO },
+};
+
+/* The seen_* masks have one bit per directive. */
+_Static_assert(TF_ARRAY_SIZE(directives) <= 64, "too many directives");
+
+/*
+ * The "not supported yet" gate, in one place: runs after the handler, so a
+ * bad value is reported as such first. Returns 0, or -1 with the error set.
+ */
+static int
+gate(struct parser *p, const struct directive *d, const struct args *a)
+{
+	switch (d->not_yet) {
+	case NOT_YET_NO:
+		return 0;
+	case NOT_YET_ALL:
+		break;
+	case NOT_YET_VALUE:
+		if (strcmp(a->argv[1], d->not_yet_value) != 0)
+			return 0;
+		return perr(p, "'%s %s' is not supported yet", d->name,
+		    a->argv[1]);
+	case NOT_YET_UNLESS:
+		if (strcmp(a->argv[1], d->not_yet_value) == 0)
+			return 0;
+		break;
+	}
+	return perr(p, "'%s' is not supported yet", d->name);
+}
+
+/*
+ * Splits one line in place into a: blanks separate arguments, "..." holds
+ * blanks (with \" and \\ as escapes), '#' outside quotes starts a comment.
+ * The arguments point into line. Returns 0, or -1 with the error set.
+ */
+static int
+tokenize(struct parser *p, char *line, struct args *a)
+{
+	char *in = line;
+
+	a->argc = 0;
+	for (;;) {
+		char *out, *start;
+		int quoted = 0;
+		char sep;
+
+		while (*in == ' ' || *in == '\t' || *in == '\r' ||
+		    *in == '\n')
+			in++;
+		if (*in == '\0' || *in == '#')
+			return 0;
+		start = out = in;
+		while (*in != '\0' && *in != ' ' && *in != '\t' &&
+		    *in != '\r' && *in != '\n' && *in != '#') {
+			if (*in != '"') {
+				*out++ = *in++;
+				continue;
+			}
+			quoted = 1;
+			for (in++; *in != '"'; ) {
+				if (*in == '\0' || *in == '\n')
+					return perr(p, "unterminated quote");
+				if (*in == '\\' && (in[1] == '"' ||
+				    in[1] == '\\'))
+					in++;
+				*out++ = *in++;
+			}
+			in++;
+		}
+		sep = *in;
+		*out = '\0';
+		if (a->argc == a->cap) {
+			a->cap = a->cap != 0 ? 2 * a->cap : 8;
+			a->argv = tf_xrealloc(a->argv,
+			    a->cap * sizeof(*a->argv));
+			a->quoted = tf_xrealloc(a->quoted, a->cap);
+		}
+		a->argv[a->argc] = start;
+		a->quoted[a->argc++] = (unsigned char)quoted;
+		if (sep == '\0' || sep == '#')
+			return 0;
+		in++;
+	}
+}
+
+static int
+parse_line(struct parser *p, char *line, struct args *a)
+{
+	const struct directive *d = NULL;
+	uint64_t *seen, bit;
+	unsigned scope, nargs;
+	size_t i;
+
+	if (tokenize(p, line, a) == -1)
+		return -1;
+	if (a->argc == 0)
+		return 0;
+	if (!a->quoted[0] && strcmp(a->argv[0], "}") == 0)
+		return close_block(p, a);
+	for (i = 0; i < TF_ARRAY_SIZE(directives); i++) {
+		if (strcmp(directives[i].name, a->argv[0]) == 0) {
+			d = &directives[i];
+			break;
+		}
+	}
+	if (d == NULL)
+		return perr(p, "unknown directive '%s'", a->argv[0]);
+
+	scope = p->cur == NO_BLOCK ? SCOPE_GLOBAL : SCOPE_LISTENER;
+	if (!(d->scope & scope)) {
+		if (scope == SCOPE_GLOBAL)
+			return perr(p, "'%s' is only allowed in a listener "
+			    "block", d->name);
+		return perr(p, "'%s' is not allowed in a listener block",
+		    d->name);
+	}
+	nargs = (unsigned)(a->argc - 1);
+	if (nargs < d->min_args)
+		return perr(p, "'%s': missing argument", d->name);
+	if (nargs > d->max_args)
+		return perr(p, "'%s': extra argument '%s'", d->name,
+		    a->argv[d->max_args + 1]);
+	if (!d->repeatable) {
+		seen = scope == SCOPE_GLOBAL ? &p->seen_global :
+		    &p->seen_listener;
+		bit = (uint64_t)1 << i;
+		if (*seen & bit)
+			return perr(p, "'%s' is duplicate", d->name);
+		*seen |= bit;
+	}
+	if (d->fn(p, d, a) == -1)
+		return -1;
+	return gate(p, d, a);
+}
+
+/*
+ * Reads one file (path is owned by cfg->files) into the parser's current
+ * scope. A block opened in this file must be closed in it. Returns 0, or -1
+ * with the error set; p->file and p->line are restored either way.
+ */
+static int
+parse_file(struct parser *p, const char *path)
+{
+	const char *saved_file = p->file;
+	int saved_line = p->line;
+	struct args a = { NULL, NULL, 0, 0 };
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	struct stat st;
+	FILE *f;
+	int r = -1, e;
+
+	f = fopen(path, "re");
+	if (f != NULL && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		f = NULL;
+		errno = EISDIR;
+	}
+	if (f == NULL) {
+		e = errno;
+		if (saved_file == NULL)
+			return perr_at(p, path, 0, "cannot open: %s",
+			    strerror(e));
+		return perr(p, "%s: cannot open: %s", path, strerror(e));
+	}
+	p->file = path;
+	p->line = 0;
+	while ((n = getline(&line, &cap, f)) != -1) {
+		p->line++;
+		if (memchr(line, '\0', (size_t)n) != NULL) {
+			perr(p, "NUL byte in line");
+			goto out;
+		}
+		if (parse_line(p, line, &a) == -1)
+			goto out;
+	}
+	if (ferror(f)) {
+		e = errno;
+		perr_at(p, path, 0, "read error: %s", strerror(e));
+		goto out;
+	}
+	if (p->cur != NO_BLOCK && p->block_depth == p->depth) {
+		const struct tf_listener_conf *l = cur_listener(p);
+
+		perr_at(p, l->where.file, l->where.line,
+		    "listener '%s' is not closed", l->name);
+		goto out;
+	}
+	r = 0;
+out:
+	free(line);
+	free(a.argv);
+	free(a.quoted);
+	fclose(f);
+	p->file = saved_file;
+	p->line = saved_line;
+	return r;
+}
+
+struct tf_config *
+tf_config_load(const char *path, char *err, size_t errlen)
+{
+	struct tf_config *cfg = tf_xcalloc(1, sizeof(*cfg));
+	struct parser p;
+
+	cfg->magic = TF_CONFIG_MAGIC;
+	cfg->path = tf_xstrdup(path);
+	cfg->workers = 0;
+	cfg->error_log.kind = TF_LOG_STDERR;
+	cfg->legacy_log.kind = TF_LOG_FILE;
+	cfg->legacy_log.path = tf_xstrdup(DEFAULT_LEGACY_LOG);
+	cfg->access_log.kind = TF_LOG_FILE;
+	cfg->access_log.path = tf_xstrdup(DEFAULT_ACCESS_LOG);
+	cfg->shutdown_timeout_ms = 30 * 1000;
+
+	memset(&p, 0, sizeof(p));
+	p.cfg = cfg;
+	p.err = err;
+	p.errlen = errlen;
+	p.cur = NO_BLOCK;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (path[0] == '\0') {
+		perr_at(&p, NULL, 0, "empty configuration file name");
+		goto fail;
+	}
+	if (parse_file(&p, add_file(cfg, path)) == -1)
+		goto fail;
+	if (cfg->nlisteners == 0) {
+		perr_at(&p, path, 0, "no 'listener' block");
+		goto fail;
+	}
+	return cfg;
+
+fail:
+	tf_config_free(cfg);
+	return NULL;
+}
+
+static void
+listener_free(struct tf_listener_conf *l)
+{
+	size_t i, j;
+
+	free(l->name);
+	for (i = 0; i < l->nbinds; i++)
+		free(l->binds[i].text);
+	free(l->binds);
+	for (i = 0; i < l->ncerts; i++) {
+		free(l->certs[i].chain);
+		free(l->certs[i].key);
+	}
+	free(l->certs);
+	free(l->exempt);
+	free(l->ciphers);
+	free(l->upstream_host);
+	for (i = 0; i < l->nroutes; i++) {
+		for (j = 0; j < l->routes[i].nnames; j++)
+			free(l->routes[i].names[j]);
+		free(l->routes[i].names);
+		free(l->routes[i].host);
+	}
+	free(l->routes);
+	free(l->upstream_ca);
+	free(l->upstream_sni);
+}
+
+void
+tf_config_free(struct tf_config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	TF_CHECK_OBJ(cfg, TF_CONFIG_MAGIC);
+	for (i = 0; i < cfg->nlisteners; i++)
+		listener_free(&cfg->listeners[i]);
+	free(cfg->listeners);
+	free(cfg->user);
+	free(cfg->error_log.path);
+	free(cfg->legacy_log.path);
+	free(cfg->access_log.path);
+	free(cfg->fingerprints);
+	for (i = 0; i < cfg->nfiles; i++)
+		free(cfg->files[i]);
+	free(cfg->files);
+	free(cfg->path);
+	cfg->magic = 0;
+	free(cfg);
+}

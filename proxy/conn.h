@@ -1,0 +1,138 @@
+/*
+ * One proxied connection: the client half (TLS server), the upstream half
+ * (TLS client), the four bounded buffers between them, and the pump that
+ * moves bytes through every layer in a fixed order.
+ */
+#ifndef TF_CONN_H
+#define TF_CONN_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "buf.h"
+#include "http1.h"
+#include "record.h"
+
+struct tf_worker;
+struct tf_lstn;
+struct tf_tls;
+struct tf_hello;
+
+#define TF_CONN_MAGIC 0xc0ec7a11
+
+enum tf_conn_state {
+	TF_CONN_ST_HANDSHAKE = 0,  /* client TLS handshake */
+	TF_CONN_ST_PROXYING,       /* requests and responses */
+	TF_CONN_ST_DRAINING,       /* flushing the last bytes, then close */
+	TF_CONN_ST_CLOSED,         /* handles closing; freed at refs == 0 */
+};
+
+enum tf_up_state {
+	TF_UP_NONE = 0,            /* no upstream connection */
+	TF_UP_RESOLVING,           /* uv_getaddrinfo in flight */
+	TF_UP_CONNECTING,          /* uv_tcp_connect in flight */
+	TF_UP_HANDSHAKE,           /* TLS handshake with the upstream */
+	TF_UP_READY,               /* carrying requests */
+	TF_UP_CLOSING,             /* handle closing; NONE when closed */
+	TF_UP_RETRY,               /* closing to try the next address */
+};
+
+/* One TCP+TLS leg. */
+struct tf_side {
+	uv_tcp_t tcp;
+	uv_write_t wreq;
+	struct tf_buf in;          /* ciphertext received */
+	struct tf_buf out;         /* ciphertext to send */
+	struct tf_tls *tls;
+	size_t writing;            /* bytes of out under uv_write; 0: none */
+	unsigned open : 1;         /* tcp initialised and not yet closed */
+	unsigned reading : 1;      /* uv_read_start in effect */
+	unsigned eof : 1;          /* the peer closed or the read failed */
+	unsigned notified : 1;     /* close_notify queued */
+};
+
+struct tf_conn {
+	unsigned magic;
+	uint64_t id;
+	struct tf_worker *w;
+	struct tf_lstn *l;
+	struct tf_conn *next;      /* worker's list */
+	struct tf_conn **prevp;
+	enum tf_conn_state st;
+	unsigned refs;             /* open handles and requests in flight */
+
+	struct tf_side client;
+	struct tf_side upstream;
+	enum tf_up_state up;
+	unsigned up_gen;           /* bumps when an upstream is abandoned */
+	uv_timer_t ctimer;         /* handshake / header / idle / drain */
+	uv_timer_t utimer;         /* upstream connect / inactivity */
+	uv_getaddrinfo_t gai;
+	uv_connect_t creq;
+	struct addrinfo *ai_list;  /* upstream addresses */
+	struct addrinfo *ai_next;  /* the next one to try */
+	int up_err;                /* last connect error, for the log */
+
+	struct tf_buf cplain;      /* client plaintext, not yet parsed */
+	struct tf_buf to_up;       /* rewritten request bytes */
+	struct tf_buf uplain;      /* upstream plaintext, not yet parsed */
+	struct tf_buf to_client;   /* rewritten response bytes */
+	struct tf_http req;
+	struct tf_http resp;
+	struct tf_http_reqinfo info;
+	struct tf_http_rewrite rw;
+
+	char ip[INET6_ADDRSTRLEN];
+	struct tf_record_peer peer;
+	struct tf_hello *hello;    /* kept until the handshake completes */
+	int hello_seen;
+	int refused;               /* below the floor: recorded, refused */
+	int legacy;                /* let in below the floor */
+	uint64_t client_bytes;     /* ciphertext received from the client */
+	char sni[256];
+	char ja4[37];
+	char upstream_tls[8];
+
+	int in_exchange;           /* a request head is in, its response not */
+	int header_timer;          /* the header timer runs for this head */
+	uint64_t resp_bytes;       /* response bytes emitted to the client */
+	uint64_t req_bytes;        /* request bytes read from the client */
+	uint64_t req_start;        /* uv_now at the request head */
+
+	int pumping;               /* re-entry guard */
+	int again;                 /* pump again before returning */
+};
+
+/* Accepts one connection from a listening socket of worker w. */
+void tf_conn_accept(struct tf_worker *w, struct tf_lstn *l,
+    uv_stream_t *server);
+
+/* Moves bytes through every layer until nothing more can move. */
+void tf_conn_pump(struct tf_conn *c);
+
+/* Closes now: stops everything, closes handles, frees at the last one. */
+void tf_conn_close(struct tf_conn *c, const char *why);
+
+/* The upstream could not be reached or failed: answers the request in
+ * flight with status (502, 504) unless a response already started. */
+void tf_conn_upstream_failed(struct tf_conn *c, int status,
+    const char *why);
+
+/* Drops one reference; frees the connection when it was the last. */
+void tf_conn_unref(struct tf_conn *c);
+
+/* Shared by both halves: alloc/read callbacks and flushing. */
+void tf_conn_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+void tf_conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+void tf_conn_flush(struct tf_conn *c, struct tf_side *side);
+
+/* The upstream timer: connect timeout, then upstream-timeout. */
+void tf_conn_utimer_cb(uv_timer_t *t);
+
+/* upstream.c */
+void tf_upstream_start(struct tf_conn *c);
+void tf_upstream_close(struct tf_conn *c);
+
+#endif

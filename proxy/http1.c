@@ -1,0 +1,557 @@
+/*
+ * Request and response framing over llhttp (compiled with
+ * LLHTTP_STRICT_MODE). Heads are collected into a bounded store and
+ * re-emitted once complete; body spans are passed straight into the out
+ * buffer. The caller sizes each feed with tf_http_out_need(), so emitting
+ * never fails for lack of room.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "http1.h"
+
+/* Room kept for what the rewrite adds to a head. */
+#define HEAD_SLACK 2048
+/* Chunk framing around one body span: "ffffffff\r\n" ... "\r\n". */
+#define CHUNK_SLACK 16
+
+static llhttp_settings_t settings;
+static int settings_ready;
+
+static int
+store_append(struct tf_http *h, const char *p, size_t n)
+{
+	if (n > h->max_head - h->store_len) {
+		h->status = h->parser.type == HTTP_REQUEST ? 431 : 502;
+		h->why = "head larger than max-header-size";
+		return -1;
+	}
+	memcpy(h->store + h->store_len, p, n);
+	h->store_len += n;
+	return 0;
+}
+
+static struct tf_http *
+from_parser(llhttp_t *p)
+{
+	return p->data;
+}
+
+static int
+on_message_begin(llhttp_t *p)
+{
+	struct tf_http *h = from_parser(p);
+
+	h->store_len = 0;
+	h->nfields = 0;
+	h->in_field = h->in_value = 0;
+	h->url = h->url_len = 0;
+	h->chunked_out = 0;
+	h->body_bytes = 0;
+	h->status = 0;
+	h->why = NULL;
+	return 0;
+}
+
+static int
+on_url(llhttp_t *p, const char *at, size_t n)
+{
+	struct tf_http *h = from_parser(p);
+
+	if (h->url_len == 0)
+		h->url = (uint32_t)h->store_len;
+	if (store_append(h, at, n) != 0)
+		return HPE_USER;
+	h->url_len += (uint32_t)n;
+	return 0;
+}
+
+static int
+on_header_field(llhttp_t *p, const char *at, size_t n)
+{
+	struct tf_http *h = from_parser(p);
+	struct tf_http_field *f;
+
+	if (!h->in_field) {
+		if (h->nfields == TF_HTTP_MAX_FIELDS) {
+			h->status = p->type == HTTP_REQUEST ? 431 : 502;
+			h->why = "too many header fields";
+			return HPE_USER;
+		}
+		f = &h->fields[h->nfields++];
+		memset(f, 0, sizeof(*f));
+		f->name = (uint32_t)h->store_len;
+		h->in_field = 1;
+	}
+	f = &h->fields[h->nfields - 1];
+	if (store_append(h, at, n) != 0)
+		return HPE_USER;
+	f->name_len += (uint32_t)n;
+	return 0;
+}
+
+static int
+on_header_field_complete(llhttp_t *p)
+{
+	struct tf_http *h = from_parser(p);
+
+	h->in_field = 0;
+	h->fields[h->nfields - 1].value = (uint32_t)h->store_len;
+	return 0;
+}
+
+static int
+on_header_value(llhttp_t *p, const char *at, size_t n)
+{
+	struct tf_http *h = from_parser(p);
+	struct tf_http_field *f = &h->fields[h->nfields - 1];
+
+	if (store_append(h, at, n) != 0)
+		return HPE_USER;
+	f->value_len += (uint32_t)n;
+	h->in_value = 1;
+	return 0;
+}
+
+static int
+on_header_value_complete(llhttp_t *p)
+{
+	from_parser(p)->in_value = 0;
+	return 0;
+}
+
+static int
+name_is(const struct tf_http *h, const struct tf_http_field *f,
+    const char *name)
+{
+	size_t n = strlen(name);
+
+	return f->name_len == n &&
+	    strncasecmp(h->store + f->name, name, n) == 0;
+}
+
+/*
+ * Hop-by-hop fields (RFC 9110 7.6.1), plus the ones we set ourselves.
+ * Framing fields are re-emitted from the parser's view of the message.
+ */
+static int
+is_hop_by_hop(const struct tf_http *h, const struct tf_http_field *f)
+{
+	static const char *const names[] = {
+		"connection", "keep-alive", "proxy-connection", "te",
+		"trailer", "transfer-encoding", "upgrade",
+		"proxy-authenticate", "proxy-authorization",
+	};
+	size_t i;
+
+	for (i = 0; i < TF_ARRAY_SIZE(names); i++)
+		if (name_is(h, f, names[i]))
+			return 1;
+	return 0;
+}
+
+/* Returns 1 when a Connection header of the message lists this field. */
+static int
+listed_in_connection(const struct tf_http *h, const struct tf_http_field *f)
+{
+	size_t i;
+
+	for (i = 0; i < h->nfields; i++) {
+		const struct tf_http_field *c = &h->fields[i];
+		const char *v = h->store + c->value, *end = v + c->value_len;
+
+		if (!name_is(h, c, "connection"))
+			continue;
+		while (v < end) {
+			const char *tok;
+			size_t len;
+
+			while (v < end && (*v == ' ' || *v == '\t' || *v == ','))
+				v++;
+			tok = v;
+			while (v < end && *v != ',' && *v != ' ' && *v != '\t')
+				v++;
+			len = (size_t)(v - tok);
+			if (len > 0 && len == f->name_len &&
+			    strncasecmp(tok, h->store + f->name, len) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+emit(struct tf_http *h, const void *p, size_t n)
+{
+	/* tf_http_out_need() reserved the room: running out is a bug. */
+	TF_ASSERT(tf_buf_append(h->out, p, n) == 0);
+}
+
+static void
+emitf(struct tf_http *h, const char *fmt, ...) TF_PRINTF(2, 3);
+
+static void
+emitf(struct tf_http *h, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	TF_ASSERT(n >= 0 && (size_t)n < sizeof(line));
+	emit(h, line, (size_t)n);
+}
+
+static void
+emit_field(struct tf_http *h, const struct tf_http_field *f)
+{
+	emit(h, h->store + f->name, f->name_len);
+	emit(h, ": ", 2);
+	emit(h, h->store + f->value, f->value_len);
+	emit(h, "\r\n", 2);
+}
+
+static void
+copy_bounded(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	if (n >= dstlen)
+		n = dstlen - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static int
+request_head(struct tf_http *h)
+{
+	llhttp_t *p = &h->parser;
+	struct tf_http_reqinfo *info = h->info;
+	const struct tf_http_field *xff[8];
+	size_t i, nxff = 0;
+	int has_host = 0;
+
+	memset(info, 0, sizeof(*info));
+	snprintf(info->method, sizeof(info->method), "%s",
+	    llhttp_method_name((llhttp_method_t)p->method));
+	copy_bounded(info->path, sizeof(info->path), h->store + h->url,
+	    h->url_len);
+	info->is_head = p->method == HTTP_HEAD;
+	info->keep_alive = llhttp_should_keep_alive(p);
+	info->http10 = p->http_major == 1 && p->http_minor == 0;
+	for (i = 0; i < h->nfields; i++) {
+		const struct tf_http_field *f = &h->fields[i];
+
+		if (name_is(h, f, "host")) {
+			if (has_host++) {
+				h->why = "repeated Host header";
+				return -1;
+			}
+			copy_bounded(info->host, sizeof(info->host),
+			    h->store + f->value, f->value_len);
+		} else if (name_is(h, f, "user-agent")) {
+			copy_bounded(info->user_agent,
+			    sizeof(info->user_agent), h->store + f->value,
+			    f->value_len);
+		}
+	}
+	info->has_host = has_host;
+	if (!has_host && !info->http10) {
+		h->why = "HTTP/1.1 request without Host";
+		return -1;
+	}
+	if (p->upgrade) {
+		h->status = 501;
+		h->why = "protocol upgrade is not supported yet";
+		return -1;
+	}
+
+	emit(h, info->method, strlen(info->method));
+	emit(h, " ", 1);
+	emit(h, h->store + h->url, h->url_len);
+	emit(h, " HTTP/1.1\r\n", 11);
+	if (h->rw->host != NULL)
+		emitf(h, "Host: %s\r\n", h->rw->host);
+	else if (has_host)
+		emitf(h, "Host: %s\r\n", info->host);
+	for (i = 0; i < h->nfields; i++) {
+		const struct tf_http_field *f = &h->fields[i];
+
+		if (is_hop_by_hop(h, f) || listed_in_connection(h, f) ||
+		    name_is(h, f, "host") ||
+		    name_is(h, f, "x-forwarded-proto"))
+			continue;
+		if (name_is(h, f, "x-forwarded-for")) {
+			if (nxff == TF_ARRAY_SIZE(xff)) {
+				h->why = "too many X-Forwarded-For headers";
+				return -1;
+			}
+			xff[nxff++] = f;
+			continue;
+		}
+		emit_field(h, f);
+	}
+	emit(h, "X-Forwarded-For: ", 17);
+	for (i = 0; i < nxff; i++) {
+		emit(h, h->store + xff[i]->value, xff[i]->value_len);
+		emit(h, ", ", 2);
+	}
+	emitf(h, "%s\r\nX-Forwarded-Proto: https\r\n", h->rw->client_ip);
+	if (p->flags & F_CHUNKED) {
+		h->chunked_out = 1;
+		emit(h, "Transfer-Encoding: chunked\r\n", 28);
+	}
+	emit(h, "\r\n", 2);
+	return 0;
+}
+
+static int
+response_head(struct tf_http *h)
+{
+	llhttp_t *p = &h->parser;
+	int no_body = h->req_is_head || p->status_code == 204 ||
+	    p->status_code == 304 || p->status_code < 200;
+	size_t i;
+
+	if (p->status_code == 101 || p->upgrade) {
+		h->why = "upstream switched protocols";
+		return -1;
+	}
+	if (p->status_code >= 200)
+		h->close_after = !h->req_keep_alive;
+	if (!no_body && !(p->flags & (F_CHUNKED | F_CONTENT_LENGTH)))
+		h->close_after = 1; /* read to close, so must we */
+	emitf(h, "HTTP/1.1 %d ", p->status_code);
+	emit(h, h->store + h->url, h->url_len);
+	emit(h, "\r\n", 2);
+	for (i = 0; i < h->nfields; i++) {
+		const struct tf_http_field *f = &h->fields[i];
+
+		if (is_hop_by_hop(h, f) || listed_in_connection(h, f))
+			continue;
+		emit_field(h, f);
+	}
+	if (!no_body && (p->flags & F_CHUNKED)) {
+		h->chunked_out = 1;
+		emit(h, "Transfer-Encoding: chunked\r\n", 28);
+	}
+	if (p->status_code >= 200) {
+		if (h->close_after)
+			emit(h, "Connection: close\r\n", 19);
+		else if (h->req_http10)
+			emit(h, "Connection: keep-alive\r\n", 24);
+	}
+	emit(h, "\r\n", 2);
+	return no_body && p->status_code >= 200 ? 1 : 0;
+}
+
+static int
+on_status(llhttp_t *p, const char *at, size_t n)
+{
+	return on_url(p, at, n); /* the reason phrase takes the url's place */
+}
+
+static int
+on_headers_complete(llhttp_t *p)
+{
+	struct tf_http *h = from_parser(p);
+	int r;
+
+	if (p->type == HTTP_REQUEST) {
+		if (request_head(h) != 0) {
+			if (h->status == 0)
+				h->status = 400;
+			return HPE_USER;
+		}
+		r = 0;
+	} else {
+		r = response_head(h);
+		if (r < 0) {
+			h->status = 502;
+			return HPE_USER;
+		}
+	}
+	h->state = TF_HTTP_ST_BODY;
+	return r; /* 1: a response to HEAD has no body */
+}
+
+static int
+on_body(llhttp_t *p, const char *at, size_t n)
+{
+	struct tf_http *h = from_parser(p);
+
+	if (h->chunked_out)
+		emitf(h, "%zx\r\n", n);
+	emit(h, at, n);
+	if (h->chunked_out)
+		emit(h, "\r\n", 2);
+	h->body_bytes += n;
+	return 0;
+}
+
+static int
+on_message_complete(llhttp_t *p)
+{
+	struct tf_http *h = from_parser(p);
+
+	if (h->chunked_out)
+		emit(h, "0\r\n\r\n", 5); /* trailers are dropped */
+	if (p->type == HTTP_RESPONSE && p->status_code < 200) {
+		/* 1xx: the final response follows. Pause anyway, so that
+		 * one feed emits at most one head. */
+		h->state = TF_HTTP_ST_HEAD;
+		return HPE_PAUSED;
+	}
+	h->state = TF_HTTP_ST_DONE;
+	return HPE_PAUSED;
+}
+
+static void
+settings_init(void)
+{
+	llhttp_settings_init(&settings);
+	settings.on_message_begin = on_message_begin;
+	settings.on_url = on_url;
+	settings.on_status = on_status;
+	settings.on_header_field = on_header_field;
+	settings.on_header_field_complete = on_header_field_complete;
+	settings.on_header_value = on_header_value;
+	settings.on_header_value_complete = on_header_value_complete;
+	settings.on_headers_complete = on_headers_complete;
+	settings.on_body = on_body;
+	settings.on_message_complete = on_message_complete;
+	settings_ready = 1;
+}
+
+int
+tf_http_init(struct tf_http *h, llhttp_type_t type, struct tf_buf *out,
+    size_t max_head)
+{
+	if (!settings_ready)
+		settings_init(); /* idempotent; same values from any thread */
+	memset(h, 0, sizeof(*h));
+	h->store = malloc(max_head);
+	if (h->store == NULL)
+		return -1;
+	h->max_head = max_head;
+	h->out = out;
+	llhttp_init(&h->parser, type, &settings);
+	h->parser.data = h;
+	return 0;
+}
+
+void
+tf_http_free(struct tf_http *h)
+{
+	free(h->store);
+	h->store = NULL;
+}
+
+size_t
+tf_http_out_need(const struct tf_http *h, size_t n)
+{
+	/* A head is emitted whole when it completes; bodies in spans. */
+	return h->max_head + HEAD_SLACK + n + CHUNK_SLACK + 5;
+}
+
+size_t
+tf_http_feed(struct tf_http *h, const char *p, size_t n)
+{
+	llhttp_errno_t e;
+
+	if (h->state == TF_HTTP_ST_DONE || h->state == TF_HTTP_ST_ERROR)
+		return 0;
+	e = llhttp_execute(&h->parser, p, n);
+	switch (e) {
+	case HPE_OK:
+		return n;
+	case HPE_PAUSED:
+		if (h->state != TF_HTTP_ST_DONE)
+			llhttp_resume(&h->parser); /* after a 1xx */
+		return (size_t)(llhttp_get_error_pos(&h->parser) - p);
+	default:
+		if (h->status == 0)
+			h->status = h->parser.type == HTTP_REQUEST ? 400 : 502;
+		if (h->why == NULL)
+			h->why = llhttp_get_error_reason(&h->parser);
+		h->state = TF_HTTP_ST_ERROR;
+		return (size_t)(llhttp_get_error_pos(&h->parser) - p);
+	}
+}
+
+int
+tf_http_finish(struct tf_http *h)
+{
+	if (h->state == TF_HTTP_ST_DONE)
+		return 0;
+	if (llhttp_finish(&h->parser) == HPE_OK &&
+	    h->state == TF_HTTP_ST_DONE)
+		return 0;
+	if (llhttp_get_errno(&h->parser) == HPE_PAUSED &&
+	    h->state == TF_HTTP_ST_DONE)
+		return 0;
+	return -1;
+}
+
+void
+tf_http_next(struct tf_http *h)
+{
+	TF_ASSERT(h->state == TF_HTTP_ST_DONE);
+	h->state = TF_HTTP_ST_HEAD;
+	h->close_after = 0;
+	llhttp_resume(&h->parser);
+}
+
+void
+tf_http_reset(struct tf_http *h)
+{
+	llhttp_init(&h->parser, h->parser.type, &settings);
+	h->parser.data = h;
+	h->state = TF_HTTP_ST_HEAD;
+	h->close_after = 0;
+}
+
+const char *
+tf_http_reason(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 421: return "Misdirected Request";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Error";
+	}
+}
+
+int
+tf_http_error_response(struct tf_buf *out, int status, const char *text)
+{
+	char msg[512];
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
+	    "Connection: close\r\n\r\n%s\n", status, tf_http_reason(status),
+	    strlen(text) + 1, text);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return -1;
+	return tf_buf_append(out, msg, (size_t)n);
+}
+
+const char *
+tf_http_library_version(void)
+{
+	static char v[32];
+
+	snprintf(v, sizeof(v), "llhttp %d.%d.%d", LLHTTP_VERSION_MAJOR,
+	    LLHTTP_VERSION_MINOR, LLHTTP_VERSION_PATCH);
+	return v;
+}

@@ -1,0 +1,125 @@
+/*
+ * HTTP/1.1 framing for one direction of a proxied connection, on llhttp.
+ * Bytes go in with tf_http_feed(); the rewritten message comes out in the
+ * `out` buffer: a new head (hop-by-hop headers removed, Host and
+ * X-Forwarded-* set for requests) and the body, streamed, re-chunked when
+ * it arrived chunked. A codec only: it never touches a socket.
+ */
+#ifndef TF_HTTP1_H
+#define TF_HTTP1_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <llhttp.h>
+
+#include "common.h"
+
+struct tf_buf;
+
+#define TF_HTTP_MAX_FIELDS 128
+#define TF_HTTP_MAX_CONN_TOKENS 16
+
+enum tf_http_state {
+	TF_HTTP_ST_HEAD = 0,   /* reading a head */
+	TF_HTTP_ST_BODY,       /* head emitted, body streaming */
+	TF_HTTP_ST_DONE,       /* message complete; paused until next() */
+	TF_HTTP_ST_ERROR,      /* malformed; see status and why */
+};
+
+struct tf_http_field {
+	uint32_t name, name_len;    /* offsets into store */
+	uint32_t value, value_len;
+};
+
+/* Rewriting parameters for a request head. */
+struct tf_http_rewrite {
+	const char *host;       /* Host to send; NULL keeps the client's */
+	const char *client_ip;  /* appended to X-Forwarded-For */
+};
+
+/* What the access record needs from a request head (copied, bounded). */
+struct tf_http_reqinfo {
+	char method[24];
+	char host[256];
+	char path[1024];
+	char user_agent[256];
+	int has_host;
+	int is_head;            /* HEAD: the response has no body */
+	int keep_alive;         /* the client wants the connection kept */
+	int http10;             /* the client spoke HTTP/1.0 */
+};
+
+struct tf_http {
+	llhttp_t parser;
+	enum tf_http_state state;
+	struct tf_buf *out;     /* the rewritten stream goes here */
+	size_t max_head;        /* max-header-size */
+
+	char *store;            /* head bytes: url/status, names, values */
+	size_t store_len;
+	struct tf_http_field fields[TF_HTTP_MAX_FIELDS];
+	size_t nfields;
+	int in_field;           /* a name span is open */
+	int in_value;           /* a value span is open */
+	uint32_t url, url_len;  /* request target, or response reason */
+
+	/* Request side. */
+	const struct tf_http_rewrite *rw;
+	struct tf_http_reqinfo *info;
+
+	/* Response side: what the request said. */
+	int req_is_head;
+	int req_keep_alive;
+	int req_http10;
+
+	/* Per message. */
+	int chunked_out;        /* body is re-chunked */
+	int close_after;        /* this message ends the connection */
+	int status;             /* response status; or 400/431 on error */
+	const char *why;        /* error text for the log */
+	uint64_t body_bytes;    /* body bytes seen (decoded) */
+};
+
+/*
+ * Prepares a parser. type is HTTP_REQUEST or HTTP_RESPONSE. Returns 0 or
+ * -1 when the head store cannot be allocated.
+ */
+int tf_http_init(struct tf_http *h, llhttp_type_t type, struct tf_buf *out,
+    size_t max_head) TF_WARN_UNUSED;
+void tf_http_free(struct tf_http *h);
+
+/*
+ * Space the out buffer must have before the next tf_http_feed() of n
+ * bytes, so that nothing the parser emits can overflow it.
+ */
+size_t tf_http_out_need(const struct tf_http *h, size_t n);
+
+/*
+ * Feeds n bytes. Returns the bytes consumed: fewer than n when a message
+ * completed (state DONE; the rest belongs to the next message) or on an
+ * error (state ERROR, with status 400/431/502 and why set).
+ */
+size_t tf_http_feed(struct tf_http *h, const char *p, size_t n);
+
+/* The peer closed: completes a read-to-close message. Returns 0 when the
+ * message is now complete, -1 when it was cut short. */
+int tf_http_finish(struct tf_http *h);
+
+/* Starts the next message after DONE. */
+void tf_http_next(struct tf_http *h);
+
+/* Forgets everything about the stream: a new connection starts. */
+void tf_http_reset(struct tf_http *h);
+
+/* Writes a small plain-text error response ("HTTP/1.1 502 Bad Gateway")
+ * with Connection: close into out. Returns 0 or -1 if it does not fit. */
+int tf_http_error_response(struct tf_buf *out, int status, const char *text);
+
+/* The reason phrase of a status code. */
+const char *tf_http_reason(int status);
+
+/* "llhttp 8.1.0". */
+const char *tf_http_library_version(void);
+
+#endif

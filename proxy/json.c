@@ -1,0 +1,290 @@
+/*
+ * A bounded JSON object writer for one-line records. The buffer always
+ * holds a NUL-terminated string; a member that does not fit is rolled back
+ * whole, `overflow` is set and every later call does nothing, so the
+ * buffer never holds half a member and nothing is written past `cap`.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+
+/*
+ * Length of the well-formed UTF-8 sequence starting at p (n bytes left),
+ * or 0 if p[0] does not start one. Follows RFC 3629 section 4, so
+ * overlong forms (C0, C1, E0 80..9F, F0 80..8F), UTF-16 surrogates (ED
+ * A0..BF) and code points above U+10FFFF (F4 90.., F5..FF) are rejected.
+ */
+static size_t
+utf8_seq_len(const uint8_t *p, size_t n)
+{
+	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/*
+ * Contract: writes the JSON string body for the n bytes at s (no quotes)
+ * and a NUL into out, never more than outlen bytes. Returns the length
+ * without the NUL, or (size_t)-1 when it did not fit, out then holding an
+ * unspecified but NUL-terminated prefix (if outlen > 0).
+ */
+size_t
+tf_json_escape(char *out, size_t outlen, const void *s, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	const uint8_t *p = s;
+	size_t i = 0, o = 0;
+
+	if (outlen == 0)
+		return (size_t)-1;
+	while (i < n) {
+		char esc[6];
+		const char *piece = esc;
+		size_t plen, adv = 1;
+		uint8_t c = p[i];
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			plen = 2;
+		} else if (c == '\n' || c == '\r' || c == '\t' ||
+		    c == '\b' || c == '\f') {
+			esc[0] = '\\';
+			esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' :
+			    c == '\t' ? 't' : c == '\b' ? 'b' : 'f';
+			plen = 2;
+		} else if (c >= 0x20 && c < 0x7f) {
+			piece = (const char *)p + i;
+			plen = 1;
+		} else if (c >= 0x80 && (adv = utf8_seq_len(p + i, n - i))) {
+			piece = (const char *)p + i;
+			plen = adv;
+		} else {
+			/* Other control bytes, DEL, and stray bytes. */
+			memcpy(esc, "\\u00", 4);
+			esc[4] = digits[c >> 4];
+			esc[5] = digits[c & 0x0f];
+			plen = 6;
+			adv = 1;
+		}
+		if (plen >= outlen - o) {
+			out[o] = '\0';
+			return (size_t)-1;
+		}
+		memcpy(out + o, piece, plen);
+		o += plen;
+		i += adv;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* Appends n raw bytes, keeping room for the NUL; 0 or -1 (overflow). */
+static int
+put(struct tf_json *j, const char *s, size_t n)
+{
+	if (j->overflow)
+		return -1;
+	if (j->cap == 0 || n >= j->cap - j->len) {
+		j->overflow = 1;
+		return -1;
+	}
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+	j->buf[j->len] = '\0';
+	return 0;
+}
+
+static int
+put_str(struct tf_json *j, const char *s)
+{
+	return put(j, s, strlen(s));
+}
+
+/* Appends a quoted, escaped string; 0 or -1 (overflow). */
+static int
+put_quoted(struct tf_json *j, const void *s, size_t n)
+{
+	size_t w;
+
+	if (put(j, "\"", 1) != 0)
+		return -1;
+	w = tf_json_escape(j->buf + j->len, j->cap - j->len, s, n);
+	if (w == (size_t)-1) {
+		j->buf[j->len] = '\0';
+		j->overflow = 1;
+		return -1;
+	}
+	j->len += w;
+	return put(j, "\"", 1);
+}
+
+/* Undoes a member that did not fit, and stops the writer. */
+static void
+rollback(struct tf_json *j, size_t mark)
+{
+	j->len = mark;
+	if (j->cap > 0)
+		j->buf[mark] = '\0';
+	j->overflow = 1;
+}
+
+/*
+ * Starts a member: the separator, the quoted key and ':'. Returns the
+ * length to roll back to if the member does not fit, or (size_t)-1 when
+ * the writer has overflowed (now or before).
+ */
+static size_t
+member_begin(struct tf_json *j, const char *key)
+{
+	size_t mark = j->len;
+
+	if (j->overflow)
+		return (size_t)-1;
+	if ((!j->first && put(j, ",", 1) != 0) ||
+	    put_quoted(j, key, strlen(key)) != 0 || put(j, ":", 1) != 0) {
+		rollback(j, mark);
+		return (size_t)-1;
+	}
+	j->first = 0;
+	return mark;
+}
+
+/* A member whose value is the raw JSON text v (a number or literal). */
+static void
+member_raw(struct tf_json *j, const char *key, const char *v)
+{
+	size_t mark = member_begin(j, key);
+
+	if (mark == (size_t)-1)
+		return;
+	if (put_str(j, v) != 0)
+		rollback(j, mark);
+}
+
+void
+tf_json_init(struct tf_json *j, char *buf, size_t cap)
+{
+	j->buf = buf;
+	j->len = 0;
+	j->cap = cap;
+	j->first = 1;
+	j->overflow = 0;
+	if (cap > 0)
+		buf[0] = '\0';
+}
+
+void
+tf_json_begin(struct tf_json *j)
+{
+	if (put(j, "{", 1) == 0)
+		j->first = 1;
+}
+
+void
+tf_json_end(struct tf_json *j)
+{
+	(void)put(j, "}\n", 2);
+}
+
+void
+tf_json_str(struct tf_json *j, const char *key, const char *s)
+{
+	tf_json_strn(j, key, s, s != NULL ? strlen(s) : 0);
+}
+
+void
+tf_json_strn(struct tf_json *j, const char *key, const void *s, size_t n)
+{
+	size_t mark;
+
+	if (s == NULL) {
+		tf_json_null(j, key);
+		return;
+	}
+	mark = member_begin(j, key);
+	if (mark == (size_t)-1)
+		return;
+	if (put_quoted(j, s, n) != 0)
+		rollback(j, mark);
+}
+
+void
+tf_json_null(struct tf_json *j, const char *key)
+{
+	member_raw(j, key, "null");
+}
+
+void
+tf_json_int(struct tf_json *j, const char *key, long long v)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%lld", v);
+	member_raw(j, key, num);
+}
+
+void
+tf_json_bool(struct tf_json *j, const char *key, int v)
+{
+	member_raw(j, key, v ? "true" : "false");
+}
+
+void
+tf_json_array_begin(struct tf_json *j, const char *key)
+{
+	member_raw(j, key, "[");
+	if (!j->overflow)
+		j->first = 1;
+}
+
+/* An array element: s NULL writes null. */
+void
+tf_json_array_str(struct tf_json *j, const char *s)
+{
+	size_t mark = j->len;
+
+	if (j->overflow)
+		return;
+	if ((!j->first && put(j, ",", 1) != 0) ||
+	    (s == NULL ? put_str(j, "null") : put_quoted(j, s,
+	    strlen(s))) != 0) {
+		rollback(j, mark);
+		return;
+	}
+	j->first = 0;
+}
+
+void
+tf_json_array_end(struct tf_json *j)
+{
+	if (put(j, "]", 1) == 0)
+		j->first = 0;
+}

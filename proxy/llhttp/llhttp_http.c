@@ -1,0 +1,2 @@
+/* llhttp is compiled from Debian node-llhttp sources. */
+#include "http.c"

@@ -1,0 +1,67 @@
+/*
+ * The diagnostic (error) log and the record outputs. Each line is built in
+ * full and written with one write(2) on an O_APPEND descriptor, so lines
+ * from several worker threads never interleave. Descriptors are swapped
+ * atomically when the logs are reopened.
+ */
+#ifndef TF_LOG_H
+#define TF_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "common.h"
+
+struct tf_log_dest;
+
+enum tf_log_level {
+	TF_LOG_DEBUG = 0,
+	TF_LOG_INFO,
+	TF_LOG_NOTICE,
+	TF_LOG_WARN,
+	TF_LOG_ERROR,
+	TF_LOG_ALERT,
+};
+
+enum tf_log_stream {
+	TF_STREAM_ERROR = 0,
+	TF_STREAM_LEGACY,
+	TF_STREAM_ACCESS,
+	TF_STREAM_COUNT,
+};
+
+/*
+ * Opens the destination for a stream (a file is created 0640 and
+ * appended to). Returns 0, or -1 with a message in err.
+ */
+int tf_log_open(enum tf_log_stream s, const struct tf_log_dest *d,
+    char *err, size_t errlen);
+
+/* Closes every stream's file (at exit). */
+void tf_log_close_all(void);
+
+/* Writes one diagnostic line: "TIME [level] message\n". */
+void tf_log(enum tf_log_level lvl, const char *fmt, ...) TF_PRINTF(2, 3);
+void tf_logv(enum tf_log_level lvl, const char *fmt, va_list ap);
+
+/* Writes one complete record line (already ending in '\n'). */
+void tf_log_record(enum tf_log_stream s, const char *line, size_t len);
+
+/* Returns 1 when the stream goes anywhere. */
+int tf_log_enabled(enum tf_log_stream s);
+
+/* Formats the current UTC time as RFC 3339 with milliseconds and 'Z'. */
+void tf_log_time(char *out, size_t outlen);
+
+/* Debug lines exist only in --enable-debug builds: hot paths stay quiet. */
+#ifdef TF_DEBUG
+#define tf_log_debug(...) tf_log(TF_LOG_DEBUG, __VA_ARGS__)
+#else
+#define tf_log_debug(...) do { } while (0)
+#endif
+#define tf_log_info(...) tf_log(TF_LOG_INFO, __VA_ARGS__)
+#define tf_log_notice(...) tf_log(TF_LOG_NOTICE, __VA_ARGS__)
+#define tf_log_warn(...) tf_log(TF_LOG_WARN, __VA_ARGS__)
+#define tf_log_error(...) tf_log(TF_LOG_ERROR, __VA_ARGS__)
+
+#endif

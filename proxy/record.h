@@ -1,0 +1,46 @@
+/*
+ * Records: one JSON line per legacy ClientHello, per failed handshake,
+ * per plain-HTTP probe and per request, in SPEC's formats.
+ */
+#ifndef TF_RECORD_H
+#define TF_RECORD_H
+
+#include <stdint.h>
+
+struct tf_hello;
+
+/* Who a record is about. */
+struct tf_record_peer {
+	const char *listener;
+	const char *client_ip;
+	uint16_t client_port;
+};
+
+/* A ClientHello below the floor; action is refused, allowed_audit or
+ * allowed_exempt. */
+void tf_record_legacy(const struct tf_record_peer *p,
+    const struct tf_hello *h, const char *action);
+
+/* A handshake that failed after its hello was accepted; h may be NULL
+ * when the hello could not be read. */
+void tf_record_handshake_failed(const struct tf_record_peer *p,
+    const struct tf_hello *h, const char *reason);
+
+/* One request (access-log). */
+struct tf_access {
+	const char *tls_version, *cipher, *sni, *ja4;
+	const char *method, *host, *path, *user_agent;
+	int status;                       /* 0: no response sent */
+	uint64_t bytes_in, bytes_out;
+	const char *upstream;             /* HOST:PORT */
+	const char *upstream_tls;         /* NULL: no upstream leg */
+	uint64_t duration_ms;
+	int legacy;
+	const char *crypt_protocol, *crypt_cipher, *crypt_hash,
+	    *crypt_keyexchange;
+};
+
+void tf_record_access(const struct tf_record_peer *p,
+    const struct tf_access *a);
+
+#endif

@@ -1,0 +1,744 @@
+/*
+ * TLS engine glue. Ciphertext moves through a BIO_METHOD of our own that
+ * reads from the connection's `in` buffer and appends to its `out` buffer,
+ * so the only copies are the ones TLS itself makes. The server side looks
+ * at every ClientHello in BoringSSL's early (select-certificate) callback:
+ * that is where legacy clients are recorded and certificates chosen.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "buf.h"
+#include "config.h"
+#include "hello.h"
+#include "tls.h"
+
+#define TF_TLS_MAGIC 0x5a17c0de
+
+/* SPEC "Ciphers": DEFAULT for TLS 1.2, in order. */
+static const char default_ciphers[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:"
+    "ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA:"
+    "AES128-GCM-SHA256:AES256-GCM-SHA384";
+
+/* Added for connections let in below the floor (0x002f 0x0035 0x000a). */
+static const char below_floor_ciphers[] =
+    "AES128-SHA:AES256-SHA:DES-CBC3-SHA";
+
+static const unsigned char alpn_http11[] = { 8, 'h', 't', 't', 'p', '/',
+	'1', '.', '1' };
+
+struct tf_cert {
+	X509 *leaf;
+	STACK_OF(X509) *chain;  /* intermediates, without the leaf */
+	EVP_PKEY *key;
+	int is_ecdsa;
+};
+
+struct tf_tls_server {
+	SSL_CTX *ctx;
+	struct tf_cert *certs;
+	size_t ncerts;
+	char *legacy_ciphers;   /* listener suites plus the below-floor ones */
+};
+
+struct tf_tls_client {
+	SSL_CTX *ctx;
+};
+
+struct tf_tls {
+	unsigned magic;
+	SSL *ssl;
+	BIO *bio;
+	struct tf_buf *in;
+	struct tf_buf *out;
+	struct tf_tls_server *server;  /* NULL on the client side */
+	tf_tls_hello_cb *hello_cb;
+	void *hello_arg;
+	const char *err_reason;
+	char err_text[256];
+};
+
+static BIO_METHOD *buf_method;
+static pthread_once_t buf_method_once = PTHREAD_ONCE_INIT;
+
+static int
+buf_bio_read(BIO *bio, char *p, int len)
+{
+	struct tf_tls *t = BIO_get_data(bio);
+	size_t n = tf_buf_len(t->in);
+
+	BIO_clear_retry_flags(bio);
+	if (n == 0) {
+		BIO_set_retry_read(bio);
+		return -1;
+	}
+	if (n > (size_t)len)
+		n = (size_t)len;
+	memcpy(p, tf_buf_head(t->in), n);
+	tf_buf_consume(t->in, n);
+	return (int)n;
+}
+
+/*
+ * Appends at the tail only: the region before it may be under a uv_write,
+ * so it must not move. The connection compacts when nothing is in flight.
+ */
+static int
+buf_bio_write(BIO *bio, const char *p, int len)
+{
+	struct tf_tls *t = BIO_get_data(bio);
+
+	BIO_clear_retry_flags(bio);
+	if ((size_t)len > tf_buf_tailroom(t->out)) {
+		BIO_set_retry_write(bio);
+		return -1;
+	}
+	memcpy(tf_buf_tail(t->out), p, (size_t)len);
+	tf_buf_commit(t->out, (size_t)len);
+	return len;
+}
+
+static long
+buf_bio_ctrl(BIO *bio, int cmd, long num, void *ptr)
+{
+	return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int
+buf_bio_create(BIO *bio)
+{
+	BIO_set_init(bio, 1);
+	return 1;
+}
+
+static void
+buf_method_init(void)
+{
+	buf_method = BIO_meth_new(BIO_TYPE_SOURCE_SINK, "tlsfloor buf");
+	TF_ASSERT(buf_method != NULL);
+	BIO_meth_set_read(buf_method, buf_bio_read);
+	BIO_meth_set_write(buf_method, buf_bio_write);
+	BIO_meth_set_ctrl(buf_method, buf_bio_ctrl);
+	BIO_meth_set_create(buf_method, buf_bio_create);
+}
+
+/* Formats the first queued library error as text; clears the queue. */
+static void
+ssl_error_string(char *out, size_t outlen)
+{
+	unsigned long e = ERR_get_error();
+
+	if (e == 0)
+		snprintf(out, outlen, "unknown error");
+	else
+		ERR_error_string_n(e, out, outlen);
+	ERR_clear_error();
+}
+
+/* "FILE:LINE: what PATH: library error" */
+static void
+where_err(char *err, size_t errlen, const struct tf_where *w,
+    const char *what, const char *path)
+{
+	char lib[160];
+
+	ssl_error_string(lib, sizeof(lib));
+	snprintf(err, errlen, "%s:%d: %s %s: %s", w->file, w->line, what, path,
+	    lib);
+}
+
+/*
+ * Turns a `ciphers` value (names or 0xNNNN, separated by ':' ',' or
+ * blanks; DEFAULT expands to SPEC's list) into a BoringSSL cipher string.
+ * Returns 0, or -1 with the offending token copied to bad.
+ */
+static int
+cipher_string(const char *spec, char *out, size_t outlen, char *bad,
+    size_t badlen)
+{
+	char tok[128];
+	size_t n = 0;
+
+	out[0] = '\0';
+	while (*spec != '\0') {
+		const char *name = tok;
+		size_t len = strcspn(spec, ":, \t");
+
+		if (len == 0) {
+			spec++;
+			continue;
+		}
+		if (len >= sizeof(tok))
+			len = sizeof(tok) - 1;
+		memcpy(tok, spec, len);
+		tok[len] = '\0';
+		spec += len;
+		if (strcasecmp(tok, "DEFAULT") == 0) {
+			name = default_ciphers;
+		} else if (strncasecmp(tok, "0x", 2) == 0) {
+			char *end;
+			unsigned long v = strtoul(tok + 2, &end, 16);
+			const SSL_CIPHER *c = NULL;
+
+			if (*end == '\0' && end != tok + 2 && v <= 0xffff)
+				c = SSL_get_cipher_by_value((uint16_t)v);
+			if (c == NULL) {
+				snprintf(bad, badlen, "%s", tok);
+				return -1;
+			}
+			name = SSL_CIPHER_get_name(c);
+		}
+		n += (size_t)snprintf(out + n, outlen - n, "%s%s",
+		    n ? ":" : "", name);
+		if (n >= outlen) {
+			snprintf(bad, badlen, "%s", tok);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+cert_clear(struct tf_cert *c)
+{
+	X509_free(c->leaf);
+	sk_X509_pop_free(c->chain, X509_free);
+	EVP_PKEY_free(c->key);
+}
+
+/* Loads one `cert CHAIN [KEY]`: leaf, intermediates, key, and checks that
+ * they belong together. */
+static int
+cert_load(const struct tf_cert_conf *cc, struct tf_cert *c, char *err,
+    size_t errlen)
+{
+	const char *keypath = cc->key ? cc->key : cc->chain;
+	BIO *bio;
+	X509 *x;
+
+	memset(c, 0, sizeof(*c));
+	ERR_clear_error();
+	bio = BIO_new_file(cc->chain, "r");
+	if (bio == NULL) {
+		snprintf(err, errlen, "%s:%d: cannot read certificate %s: %s",
+		    cc->where.file, cc->where.line, cc->chain,
+		    strerror(errno));
+		ERR_clear_error();
+		return -1;
+	}
+	c->leaf = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	if (c->leaf == NULL) {
+		BIO_free(bio);
+		where_err(err, errlen, &cc->where,
+		    "no certificate in", cc->chain);
+		return -1;
+	}
+	c->chain = sk_X509_new_null();
+	TF_ASSERT(c->chain != NULL);
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		TF_ASSERT(sk_X509_push(c->chain, x));
+	ERR_clear_error(); /* the end of the file reads as an error */
+	BIO_free(bio);
+
+	bio = BIO_new_file(keypath, "r");
+	if (bio == NULL) {
+		snprintf(err, errlen, "%s:%d: cannot read key %s: %s",
+		    cc->where.file, cc->where.line, keypath, strerror(errno));
+		ERR_clear_error();
+		cert_clear(c);
+		return -1;
+	}
+	c->key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (c->key == NULL) {
+		where_err(err, errlen, &cc->where, "no private key in",
+		    keypath);
+		cert_clear(c);
+		return -1;
+	}
+	if (!X509_check_private_key(c->leaf, c->key)) {
+		where_err(err, errlen, &cc->where,
+		    "key does not match certificate", cc->chain);
+		cert_clear(c);
+		return -1;
+	}
+	c->is_ecdsa = EVP_PKEY_id(c->key) == EVP_PKEY_EC;
+	return 0;
+}
+
+static int
+use_cert(SSL *ssl, const struct tf_cert *c)
+{
+	SSL_certs_clear(ssl);
+	return SSL_use_certificate(ssl, c->leaf) &&
+	    SSL_use_PrivateKey(ssl, c->key) && SSL_set1_chain(ssl, c->chain);
+}
+
+/*
+ * Chooses the certificate for a hello: the first whose names match the
+ * SNI, else the first one. Returns an index into s->certs.
+ */
+static size_t
+choose_cert(const struct tf_tls_server *s, const struct tf_hello *h)
+{
+	size_t i;
+
+	if (h == NULL || !h->has_sni || h->sni_len == 0)
+		return 0;
+	for (i = 0; i < s->ncerts; i++) {
+		if (X509_check_host(s->certs[i].leaf, (const char *)h->sni,
+		    h->sni_len, 0, NULL) == 1)
+			return i;
+	}
+	return 0;
+}
+
+static enum ssl_select_cert_result_t
+select_cert_cb(const SSL_CLIENT_HELLO *ch)
+{
+	struct tf_tls *t = SSL_get_app_data(ch->ssl);
+	struct tf_hello hello, *h = &hello;
+	enum tf_tls_hello_verdict v = TF_TLS_HELLO_CONTINUE;
+	size_t i;
+
+	TF_CHECK_OBJ(t, TF_TLS_MAGIC);
+	if (tf_hello_parse(h, ch->client_hello, ch->client_hello_len) != 0)
+		h = NULL;
+	if (t->hello_cb != NULL)
+		v = t->hello_cb(t->hello_arg, h);
+	if (v == TF_TLS_HELLO_LOWER_FLOOR) {
+		if (!SSL_set_min_proto_version(ch->ssl, TLS1_VERSION) ||
+		    !SSL_set_strict_cipher_list(ch->ssl,
+		    t->server->legacy_ciphers))
+			return ssl_select_cert_error;
+	}
+	i = choose_cert(t->server, h);
+	if (i != 0 && !use_cert(ch->ssl, &t->server->certs[i]))
+		return ssl_select_cert_error;
+	return ssl_select_cert_success;
+}
+
+static int
+alpn_select_cb(SSL *ssl, const uint8_t **out, uint8_t *outlen,
+    const uint8_t *in, unsigned inlen, void *arg)
+{
+	unsigned i = 0;
+
+	while (i < inlen) {
+		unsigned len = in[i];
+
+		if (i + 1 + len > inlen)
+			break;
+		if (len == 8 && memcmp(in + i + 1, "http/1.1", 8) == 0) {
+			*out = in + i + 1;
+			*outlen = 8;
+			return SSL_TLSEXT_ERR_OK;
+		}
+		i += 1 + len;
+	}
+	return SSL_TLSEXT_ERR_NOACK;
+}
+
+int
+tf_tls_server_new(const struct tf_listener_conf *lc,
+    struct tf_tls_server **out, char *err, size_t errlen)
+{
+	struct tf_tls_server *s;
+	char ciphers[2048], legacy[2304], bad[128];
+	size_t i;
+
+	pthread_once(&buf_method_once, buf_method_init);
+	s = tf_xcalloc(1, sizeof(*s));
+	s->ctx = SSL_CTX_new(TLS_method());
+	TF_ASSERT(s->ctx != NULL);
+	if (cipher_string(lc->ciphers ? lc->ciphers : "DEFAULT", ciphers,
+	    sizeof(ciphers), bad, sizeof(bad)) != 0 ||
+	    !SSL_CTX_set_strict_cipher_list(s->ctx, ciphers)) {
+		if (lc->ciphers == NULL)
+			abort(); /* our own DEFAULT must build */
+		snprintf(err, errlen, "%s:%d: ciphers: unknown or unusable "
+		    "suite in '%s'", lc->ciphers_where.file,
+		    lc->ciphers_where.line, lc->ciphers);
+		ERR_clear_error();
+		goto fail;
+	}
+	snprintf(legacy, sizeof(legacy), "%s:%s", ciphers,
+	    below_floor_ciphers);
+	s->legacy_ciphers = tf_xstrdup(legacy);
+	TF_ASSERT(SSL_CTX_set_min_proto_version(s->ctx, lc->min_tls));
+	TF_ASSERT(SSL_CTX_set_max_proto_version(s->ctx, TLS1_3_VERSION));
+	SSL_CTX_set_options(s->ctx, SSL_OP_CIPHER_SERVER_PREFERENCE |
+	    SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_mode(s->ctx, SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_select_certificate_cb(s->ctx, select_cert_cb);
+	SSL_CTX_set_alpn_select_cb(s->ctx, alpn_select_cb, NULL);
+
+	s->certs = tf_xcalloc(lc->ncerts, sizeof(*s->certs));
+	for (i = 0; i < lc->ncerts; i++) {
+		if (cert_load(&lc->certs[i], &s->certs[i], err, errlen) != 0)
+			goto fail;
+		s->ncerts++;
+	}
+	TF_ASSERT(s->ncerts > 0);
+	if (!SSL_CTX_use_certificate(s->ctx, s->certs[0].leaf) ||
+	    !SSL_CTX_use_PrivateKey(s->ctx, s->certs[0].key) ||
+	    !SSL_CTX_set1_chain(s->ctx, s->certs[0].chain)) {
+		where_err(err, errlen, &lc->certs[0].where,
+		    "cannot use certificate", lc->certs[0].chain);
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	tf_tls_server_free(s);
+	return -1;
+}
+
+void
+tf_tls_server_free(struct tf_tls_server *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->ncerts; i++)
+		cert_clear(&s->certs[i]);
+	free(s->certs);
+	free(s->legacy_ciphers);
+	SSL_CTX_free(s->ctx);
+	free(s);
+}
+
+int
+tf_tls_client_new(const struct tf_listener_conf *lc,
+    struct tf_tls_client **out, char *err, size_t errlen)
+{
+	struct tf_tls_client *c;
+
+	pthread_once(&buf_method_once, buf_method_init);
+	c = tf_xcalloc(1, sizeof(*c));
+	c->ctx = SSL_CTX_new(TLS_method());
+	TF_ASSERT(c->ctx != NULL);
+	/* Whatever the client spoke, the upstream leg is TLS 1.2 or newer. */
+	TF_ASSERT(SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION));
+	TF_ASSERT(SSL_CTX_set_max_proto_version(c->ctx, TLS1_3_VERSION));
+	TF_ASSERT(SSL_CTX_set_alpn_protos(c->ctx, alpn_http11,
+	    sizeof(alpn_http11)) == 0);
+	SSL_CTX_set_mode(c->ctx, SSL_MODE_RELEASE_BUFFERS);
+	ERR_clear_error();
+	if (!SSL_CTX_load_verify_locations(c->ctx, lc->upstream_ca, NULL)) {
+		if (lc->upstream_verify) {
+			where_err(err, errlen, &lc->upstream_ca_where,
+			    "cannot load upstream-ca", lc->upstream_ca);
+			tf_tls_client_free(c);
+			return -1;
+		}
+		ERR_clear_error();
+	}
+	SSL_CTX_set_verify(c->ctx, lc->upstream_verify ? SSL_VERIFY_PEER :
+	    SSL_VERIFY_NONE, NULL);
+	*out = c;
+	return 0;
+}
+
+void
+tf_tls_client_free(struct tf_tls_client *c)
+{
+	if (c == NULL)
+		return;
+	SSL_CTX_free(c->ctx);
+	free(c);
+}
+
+static struct tf_tls *
+tls_new(SSL_CTX *ctx, struct tf_buf *in, struct tf_buf *out)
+{
+	struct tf_tls *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	t->magic = TF_TLS_MAGIC;
+	t->in = in;
+	t->out = out;
+	t->ssl = SSL_new(ctx);
+	t->bio = BIO_new(buf_method);
+	if (t->ssl == NULL || t->bio == NULL) {
+		SSL_free(t->ssl);
+		BIO_free(t->bio);
+		free(t);
+		return NULL;
+	}
+	BIO_set_data(t->bio, t);
+	BIO_up_ref(t->bio);
+	SSL_set_bio(t->ssl, t->bio, t->bio);
+	SSL_set_app_data(t->ssl, t);
+	return t;
+}
+
+struct tf_tls *
+tf_tls_accept(struct tf_tls_server *s, struct tf_buf *in, struct tf_buf *out,
+    tf_tls_hello_cb *cb, void *arg)
+{
+	struct tf_tls *t = tls_new(s->ctx, in, out);
+
+	if (t == NULL)
+		return NULL;
+	t->server = s;
+	t->hello_cb = cb;
+	t->hello_arg = arg;
+	SSL_set_accept_state(t->ssl);
+	return t;
+}
+
+/* Returns 1 when s is an IPv4 or IPv6 literal. */
+static int
+is_ip_literal(const char *s)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
+
+struct tf_tls *
+tf_tls_connect(struct tf_tls_client *c, struct tf_buf *in,
+    struct tf_buf *out, const char *sni, const char *verify_name)
+{
+	struct tf_tls *t = tls_new(c->ctx, in, out);
+	int ok = 1;
+
+	if (t == NULL)
+		return NULL;
+	SSL_set_connect_state(t->ssl);
+	/* RFC 6066: a literal IP address is not a server name. */
+	if (!is_ip_literal(sni))
+		ok = SSL_set_tlsext_host_name(t->ssl, sni);
+	if (ok && is_ip_literal(verify_name))
+		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl),
+		    verify_name);
+	else if (ok)
+		ok = SSL_set1_host(t->ssl, verify_name);
+	if (!ok) {
+		ERR_clear_error();
+		tf_tls_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+tf_tls_free(struct tf_tls *t)
+{
+	if (t == NULL)
+		return;
+	TF_CHECK_OBJ(t, TF_TLS_MAGIC);
+	SSL_free(t->ssl);
+	BIO_free(t->bio);
+	t->magic = 0;
+	free(t);
+}
+
+/* Records why a call failed, for the record and the error log. */
+static void
+set_error(struct tf_tls *t, int sslerr)
+{
+	unsigned long e = ERR_peek_error();
+	int reason = ERR_GET_REASON(e);
+	long vr;
+
+	if (sslerr == SSL_ERROR_SYSCALL && e == 0) {
+		t->err_reason = "closed";
+		snprintf(t->err_text, sizeof(t->err_text),
+		    "connection closed during TLS");
+		return;
+	}
+	if (e == 0) {
+		t->err_reason = "internal";
+		snprintf(t->err_text, sizeof(t->err_text), "TLS error %d",
+		    sslerr);
+		return;
+	}
+	if (ERR_GET_LIB(e) != ERR_LIB_SSL)
+		t->err_reason = "internal";
+	else if (reason == SSL_R_NO_SHARED_CIPHER)
+		t->err_reason = "no_shared_cipher";
+	else if (reason >= SSL_AD_REASON_OFFSET)
+		t->err_reason = "peer_alert";
+	else
+		t->err_reason = "bad_record";
+	if (t->server == NULL &&
+	    (vr = SSL_get_verify_result(t->ssl)) != X509_V_OK) {
+		snprintf(t->err_text, sizeof(t->err_text),
+		    "certificate verify failed (%s)",
+		    X509_verify_cert_error_string(vr));
+		ERR_clear_error();
+		return;
+	}
+	ssl_error_string(t->err_text, sizeof(t->err_text));
+}
+
+int
+tf_tls_handshake(struct tf_tls *t)
+{
+	int r, e;
+
+	ERR_clear_error();
+	r = SSL_do_handshake(t->ssl);
+	if (r == 1)
+		return TF_TLS_OK;
+	e = SSL_get_error(t->ssl, r);
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		return TF_TLS_AGAIN;
+	default:
+		set_error(t, e);
+		return TF_TLS_ERROR;
+	}
+}
+
+long
+tf_tls_read(struct tf_tls *t, char *p, size_t n)
+{
+	int r, e;
+
+	if (n > INT32_MAX)
+		n = INT32_MAX;
+	ERR_clear_error();
+	r = SSL_read(t->ssl, p, (int)n);
+	if (r > 0)
+		return r;
+	e = SSL_get_error(t->ssl, r);
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		return TF_TLS_AGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		return TF_TLS_EOF;
+	default:
+		set_error(t, e);
+		return TF_TLS_ERROR;
+	}
+}
+
+int
+tf_tls_write(struct tf_tls *t, const char *p, size_t n)
+{
+	int r;
+
+	TF_ASSERT(n <= TF_TLS_MAX_PLAIN);
+	ERR_clear_error();
+	r = SSL_write(t->ssl, p, (int)n);
+	if (r == (int)n)
+		return 0;
+	set_error(t, SSL_get_error(t->ssl, r));
+	return TF_TLS_ERROR;
+}
+
+void
+tf_tls_close_notify(struct tf_tls *t)
+{
+	ERR_clear_error();
+	(void)SSL_shutdown(t->ssl);
+	ERR_clear_error();
+}
+
+size_t
+tf_tls_pending(struct tf_tls *t)
+{
+	return (size_t)SSL_pending(t->ssl);
+}
+
+const char *
+tf_tls_error_reason(const struct tf_tls *t)
+{
+	return t->err_reason ? t->err_reason : "internal";
+}
+
+const char *
+tf_tls_error_text(const struct tf_tls *t)
+{
+	return t->err_text[0] ? t->err_text : "unknown TLS error";
+}
+
+const char *
+tf_tls_version(const struct tf_tls *t)
+{
+	const char *v = tf_version_name((uint16_t)SSL_version(t->ssl));
+
+	return v ? v : "unknown";
+}
+
+const char *
+tf_tls_cipher(const struct tf_tls *t)
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(t->ssl);
+
+	return c ? SSL_CIPHER_standard_name(c) : "none";
+}
+
+/*
+ * IIS's W3C log fields: SChannel protocol flags and CryptoAPI ALG_IDs in
+ * lower-case hex, so LogParser reports written for IIS keep working.
+ */
+void
+tf_tls_iis_crypt(const struct tf_tls *t, char proto[8], char cipher[8],
+    char hash[8], char kx[8])
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(t->ssl);
+	unsigned p = 0, ci = 0, h = 0, k = 0;
+	int nid;
+
+	switch (SSL_version(t->ssl)) {
+	case TLS1_VERSION: p = 0x40; break;
+	case TLS1_1_VERSION: p = 0x100; break;
+	case TLS1_2_VERSION: p = 0x400; break;
+	case TLS1_3_VERSION: p = 0x1000; break;
+	}
+	if (c != NULL) {
+		switch (SSL_CIPHER_get_cipher_nid(c)) {
+		case NID_aes_128_gcm: case NID_aes_128_cbc: ci = 0x660e; break;
+		case NID_aes_256_gcm: case NID_aes_256_cbc: ci = 0x6610; break;
+		case NID_des_ede3_cbc: ci = 0x6603; break;
+		}
+		nid = SSL_CIPHER_get_digest_nid(c);
+		if (nid == NID_undef)
+			nid = SSL_CIPHER_get_prf_nid(c);
+		switch (nid) {
+		case NID_sha1: h = 0x8004; break;
+		case NID_sha256: h = 0x800c; break;
+		case NID_sha384: h = 0x800d; break;
+		}
+		switch (SSL_CIPHER_get_kx_nid(c)) {
+		case NID_kx_ecdhe: k = 0xae06; break;
+		case NID_kx_rsa: k = 0xa400; break;
+		case NID_kx_any: k = 0xae06; break; /* TLS 1.3: (EC)DHE */
+		}
+	}
+	snprintf(proto, 8, "%x", p);
+	snprintf(cipher, 8, "%x", ci);
+	snprintf(hash, 8, "%x", h);
+	snprintf(kx, 8, "%x", k);
+}
+
+const char *
+tf_tls_library_version(void)
+{
+	static char v[32];
+
+	snprintf(v, sizeof(v), "BoringSSL API %d", BORINGSSL_API_VERSION);
+	return v;
+}
