@@ -434,10 +434,75 @@ exchange_done(struct tf_conn *c)
 	c->again = 1;
 }
 
+/*
+ * Looks at the first bytes before BoringSSL does, for what it never shows
+ * the early callback as such: SSLv2-format hellos (it converts them, or
+ * rejects pure SSLv2 outright) and plain HTTP. Returns 0 when the
+ * handshake may go on, TF_TLS_AGAIN to wait for more bytes, -1 when the
+ * connection was answered here.
+ */
+static int
+peek_first_bytes(struct tf_conn *c)
+{
+#define NOT_TLS_BODY "This port speaks HTTPS (TLS); send the request over TLS.\n"
+	static const char not_tls[] = "HTTP/1.1 400 Bad Request\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: 57\r\n"
+	    "Connection: close\r\n\r\n" NOT_TLS_BODY;
+	_Static_assert(sizeof(NOT_TLS_BODY) - 1 == 57, "Content-Length");
+	const uint8_t *p = (const uint8_t *)tf_buf_head(&c->client.in);
+	size_t n = tf_buf_len(&c->client.in), rlen;
+	struct tf_hello *h;
+
+	if (n == 0)
+		return TF_TLS_AGAIN;
+	if (p[0] >= 'A' && p[0] <= 'Z') {
+		/* A TLS record starts 0x16; this is someone's HTTP. */
+		tf_record_not_tls(&c->peer);
+		tf_buf_consume(&c->client.in, n);
+		if (tf_buf_append(&c->client.out, not_tls,
+		    sizeof(not_tls) - 1) != 0)
+			abort(); /* the buffer is empty and large */
+		c->refused = 1;
+		drain(c);
+		return -1;
+	}
+	if (!(p[0] & 0x80))
+		return 0;
+	if (n < 2)
+		return TF_TLS_AGAIN;
+	rlen = 2 + (((size_t)p[0] & 0x7f) << 8 | p[1]);
+	if (n < rlen && rlen <= c->client.in.cap)
+		return TF_TLS_AGAIN;
+	h = malloc(sizeof(*h));
+	if (h != NULL && n >= rlen && tf_hello_parse_sslv2(h, p, rlen) == 0) {
+		c->hello_seen = 1;
+		if (tf_hello_max_version(h) < c->l->conf->min_tls) {
+			c->refused = 1;
+			tf_record_legacy(&c->peer, h, "refused");
+		}
+		tf_hello_ja4(h, c->ja4);
+	}
+	free(h);
+	return 0;
+}
+
 static void
 client_handshake(struct tf_conn *c)
 {
-	int r = tf_tls_handshake(c->client.tls);
+	int r;
+
+	if (!c->peeked) {
+		r = peek_first_bytes(c);
+		if (r < 0)
+			return;
+		if (r == TF_TLS_AGAIN) {
+			if (c->client.eof)
+				tf_conn_close(c, "client closed before hello");
+			return;
+		}
+		c->peeked = 1;
+	}
+	r = tf_tls_handshake(c->client.tls);
 
 	if (r == TF_TLS_AGAIN) {
 		if (c->client.eof && tf_buf_len(&c->client.in) == 0) {
@@ -684,6 +749,8 @@ hello_cb(void *arg, const struct tf_hello *h)
 	struct tf_conn *c = arg;
 
 	TF_CHECK_OBJ(c, TF_CONN_MAGIC);
+	if (c->refused)
+		return TF_TLS_HELLO_CONTINUE; /* recorded from the raw bytes */
 	c->hello_seen = 1;
 	if (h == NULL)
 		return TF_TLS_HELLO_CONTINUE;

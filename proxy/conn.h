@@ -88,6 +88,7 @@ struct tf_conn {
 	struct tf_record_peer peer;
 	struct tf_hello *hello;    /* kept until the handshake completes */
 	int hello_seen;
+	int peeked;                /* the first bytes were looked at */
 	int refused;               /* below the floor: recorded, refused */
 	int legacy;                /* let in below the floor */
 	uint64_t client_bytes;     /* ciphertext received from the client */

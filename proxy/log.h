@@ -42,7 +42,8 @@ void tf_log_close_all(void);
 
 /* Writes one diagnostic line: "TIME [level] message\n". */
 void tf_log(enum tf_log_level lvl, const char *fmt, ...) TF_PRINTF(2, 3);
-void tf_logv(enum tf_log_level lvl, const char *fmt, va_list ap);
+void tf_logv(enum tf_log_level lvl, const char *fmt, va_list ap)
+    TF_PRINTF(2, 0);
 
 /* Writes one complete record line (already ending in '\n'). */
 void tf_log_record(enum tf_log_stream s, const char *line, size_t len);

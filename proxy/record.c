@@ -138,6 +138,19 @@ tf_record_handshake_failed(const struct tf_record_peer *p,
 }
 
 void
+tf_record_not_tls(const struct tf_record_peer *p)
+{
+	char buf[1024];
+	struct tf_json j;
+
+	if (!tf_log_enabled(TF_STREAM_LEGACY))
+		return;
+	tf_json_init(&j, buf, sizeof(buf));
+	begin(&j, "not_tls", p);
+	finish(&j, TF_STREAM_LEGACY);
+}
+
+void
 tf_record_access(const struct tf_record_peer *p, const struct tf_access *a)
 {
 	char buf[RECORD_MAX];

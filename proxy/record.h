@@ -26,6 +26,9 @@ void tf_record_legacy(const struct tf_record_peer *p,
 void tf_record_handshake_failed(const struct tf_record_peer *p,
     const struct tf_hello *h, const char *reason);
 
+/* Plain HTTP sent to a TLS port. */
+void tf_record_not_tls(const struct tf_record_peer *p);
+
 /* One request (access-log). */
 struct tf_access {
 	const char *tls_version, *cipher, *sni, *ja4;

@@ -13,6 +13,8 @@
 #include <strings.h>
 
 #include <openssl/bio.h>
+#include <openssl/ec.h>
+#include <openssl/ec_key.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -46,6 +48,7 @@ struct tf_cert {
 	STACK_OF(X509) *chain;  /* intermediates, without the leaf */
 	EVP_PKEY *key;
 	int is_ecdsa;
+	uint16_t group;         /* the ECDSA key's curve as a TLS group id */
 };
 
 struct tf_tls_server {
@@ -277,6 +280,15 @@ cert_load(const struct tf_cert_conf *cc, struct tf_cert *c, char *err,
 		return -1;
 	}
 	c->is_ecdsa = EVP_PKEY_id(c->key) == EVP_PKEY_EC;
+	if (c->is_ecdsa) {
+		const EC_KEY *ec = EVP_PKEY_get0_EC_KEY(c->key);
+
+		switch (EC_GROUP_get_curve_name(EC_KEY_get0_group(ec))) {
+		case NID_X9_62_prime256v1: c->group = 23; break;
+		case NID_secp384r1: c->group = 24; break;
+		case NID_secp521r1: c->group = 25; break;
+		}
+	}
 	return 0;
 }
 
@@ -289,21 +301,81 @@ use_cert(SSL *ssl, const struct tf_cert *c)
 }
 
 /*
- * Chooses the certificate for a hello: the first whose names match the
- * SNI, else the first one. Returns an index into s->certs.
+ * Returns 1 when the hello says the client can use an ECDSA certificate
+ * on the given curve: an ECDSA signature algorithm (or, before TLS 1.2's
+ * signature_algorithms, none listed), the curve among its groups when it
+ * lists them, and for TLS 1.2 and older an ECDHE-ECDSA suite.
+ */
+static int
+hello_takes_ecdsa(const struct tf_hello *h, uint16_t group)
+{
+	static const uint16_t ecdsa_suites[] = { 0xc02b, 0xc02c, 0xcca9,
+		0xc009, 0xc00a };
+	int tls13 = 0, sig = h->nsigalgs == 0, curve = h->ngroups == 0;
+	int suite = 0;
+	size_t i, j;
+
+	for (i = 0; i < h->nversions; i++)
+		if (h->versions[i] == TF_TLS13_VERSION)
+			tls13 = 1;
+	for (i = 0; i < h->nsigalgs; i++)
+		if ((h->sigalgs[i] & 0xff) == 3)
+			sig = 1;
+	for (i = 0; i < h->ngroups; i++)
+		if (h->groups[i] == group)
+			curve = 1;
+	for (i = 0; i < h->nciphers; i++)
+		for (j = 0; j < TF_ARRAY_SIZE(ecdsa_suites); j++)
+			if (h->ciphers[i] == ecdsa_suites[j])
+				suite = 1;
+	if (tls13 && h->nsigalgs == 0)
+		sig = 0;
+	return sig && curve && (tls13 || suite);
+}
+
+/*
+ * Chooses the certificate for a hello. Among the certificates whose names
+ * match the SNI, an ECDSA one the client can use is preferred, then the
+ * first other one. With no SNI or no match, the first certificate, unless
+ * it is ECDSA and the client cannot use it: then the first non-ECDSA one.
+ * Returns an index into s->certs.
  */
 static size_t
 choose_cert(const struct tf_tls_server *s, const struct tf_hello *h)
 {
-	size_t i;
+	size_t i, other = s->ncerts;
+	int any = 0;
 
-	if (h == NULL || !h->has_sni || h->sni_len == 0)
+	if (h == NULL)
 		return 0;
-	for (i = 0; i < s->ncerts; i++) {
-		if (X509_check_host(s->certs[i].leaf, (const char *)h->sni,
-		    h->sni_len, 0, NULL) == 1)
-			return i;
+	if (h->has_sni && h->sni_len > 0) {
+		for (i = 0; i < s->ncerts; i++) {
+			const struct tf_cert *c = &s->certs[i];
+
+			if (X509_check_host(c->leaf, (const char *)h->sni,
+			    h->sni_len, 0, NULL) != 1)
+				continue;
+			any = 1;
+			if (c->is_ecdsa && hello_takes_ecdsa(h, c->group))
+				return i;
+			if (!c->is_ecdsa && other == s->ncerts)
+				other = i;
+		}
+		if (other < s->ncerts)
+			return other;
+		if (any) {
+			for (i = 0; i < s->ncerts; i++)
+				if (X509_check_host(s->certs[i].leaf,
+				    (const char *)h->sni, h->sni_len, 0,
+				    NULL) == 1)
+					return i;
+		}
 	}
+	if (!s->certs[0].is_ecdsa || hello_takes_ecdsa(h, s->certs[0].group))
+		return 0;
+	for (i = 1; i < s->ncerts; i++)
+		if (!s->certs[i].is_ecdsa)
+			return i;
 	return 0;
 }
 
