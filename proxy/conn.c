@@ -476,7 +476,7 @@ peek_first_bytes(struct tf_conn *c)
 	h = malloc(sizeof(*h));
 	if (h != NULL && n >= rlen && tf_hello_parse_sslv2(h, p, rlen) == 0) {
 		c->hello_seen = 1;
-		if (tf_hello_max_version(h) < c->l->conf->min_tls) {
+		if (tf_hello_max_known_version(h) < c->l->conf->min_tls) {
 			c->refused = 1;
 			tf_record_legacy(&c->peer, h, "refused");
 		}
@@ -762,7 +762,7 @@ hello_cb(void *arg, const struct tf_hello *h)
 		c->sni[n] = '\0';
 	}
 	tf_hello_ja4(h, c->ja4);
-	if (tf_hello_max_version(h) < c->l->conf->min_tls) {
+	if (tf_hello_max_known_version(h) < c->l->conf->min_tls) {
 		c->refused = 1;
 		tf_record_legacy(&c->peer, h, "refused");
 		return TF_TLS_HELLO_CONTINUE; /* BoringSSL sends alert 70 */

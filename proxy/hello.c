@@ -391,6 +391,20 @@ tf_hello_max_version(const struct tf_hello *h)
 	return max;
 }
 
+uint16_t
+tf_hello_max_known_version(const struct tf_hello *h)
+{
+	uint16_t max = 0;
+	size_t i;
+
+	if (h->has_supported_versions)
+		for (i = 0; i < h->nversions; i++)
+			if (h->versions[i] > max &&
+			    tf_version_name(h->versions[i]) != NULL)
+				max = h->versions[i];
+	return max ? max : h->legacy_version;
+}
+
 const char *
 tf_version_name(uint16_t v)
 {

@@ -79,6 +79,14 @@ int tf_hello_parse_sslv2(struct tf_hello *h, const uint8_t *rec, size_t len);
  * legacy version. GREASE ignored. */
 uint16_t tf_hello_max_version(const struct tf_hello *h);
 
+/*
+ * The highest version offered that is a released one (SSL 2.0 to TLS 1.3):
+ * TLS 1.3 drafts (0x7fXX) and unknown values are passed over, as no server
+ * here can speak them. This is what the floor is compared with and what
+ * records call offered_max.
+ */
+uint16_t tf_hello_max_known_version(const struct tf_hello *h);
+
 /* "SSL2.0", "SSL3.0", "TLS1.0" ... "TLS1.3", or NULL for other values. */
 const char *tf_version_name(uint16_t v);
 

@@ -58,7 +58,7 @@ hello_fields(struct tf_json *j, const struct tf_hello *h)
 		tf_json_strn(j, "sni", h->sni, h->sni_len);
 	else
 		tf_json_null(j, "sni");
-	version_str(tf_hello_max_version(h), v);
+	version_str(tf_hello_max_known_version(h), v);
 	tf_json_str(j, "offered_max", v);
 	tf_json_array_begin(j, "offered_versions");
 	if (h->has_supported_versions) {

@@ -1002,6 +1002,29 @@ TEST(version_names)
 	ASSERT(tf_version_name(0) == NULL);
 }
 
+/* TLS 1.3 drafts (Chrome 65, Firefox 59) are passed over for the floor. */
+TEST(max_known_version)
+{
+	struct tf_hello h;
+
+	memset(&h, 0, sizeof(h));
+	h.legacy_version = TF_TLS12_VERSION;
+	ASSERT_EQ(tf_hello_max_known_version(&h), TF_TLS12_VERSION);
+	h.has_supported_versions = 1;
+	h.versions[0] = 0x7f17;
+	h.versions[1] = TF_TLS12_VERSION;
+	h.versions[2] = TF_TLS11_VERSION;
+	h.nversions = 3;
+	ASSERT_EQ(tf_hello_max_version(&h), 0x7f17);
+	ASSERT_EQ(tf_hello_max_known_version(&h), TF_TLS12_VERSION);
+	h.versions[0] = TF_TLS13_VERSION;
+	ASSERT_EQ(tf_hello_max_known_version(&h), TF_TLS13_VERSION);
+	h.versions[0] = 0x7f1c;
+	h.nversions = 1;
+	h.legacy_version = TF_TLS10_VERSION;
+	ASSERT_EQ(tf_hello_max_known_version(&h), TF_TLS10_VERSION);
+}
+
 TEST_MAIN(
 	TEST_ENTRY(vectors_fingerprints),
 	TEST_ENTRY(vectors_truncated),
@@ -1018,5 +1041,6 @@ TEST_MAIN(
 	TEST_ENTRY(ja4_alpn_rules),
 	TEST_ENTRY(ja4_versions),
 	TEST_ENTRY(ja3_published_examples),
-	TEST_ENTRY(version_names)
+	TEST_ENTRY(version_names),
+	TEST_ENTRY(max_known_version)
 )
