@@ -429,6 +429,32 @@ set_string(struct parser *p, const struct directive *d, const struct args *a)
 	return 0;
 }
 
+/* `ciphers A B ...`: kept as one ':'-joined list; tls.c checks the names. */
+static int
+set_ciphers(struct parser *p, const struct directive *d, const struct args *a)
+{
+	char **field = (char **)(target(p, d) + d->off);
+	size_t i, len = 0;
+	char *s;
+
+	for (i = 1; i < a->argc; i++) {
+		if (a->argv[i][0] == '\0')
+			return perr(p, "'%s': empty value", d->name);
+		len += strlen(a->argv[i]) + 1;
+	}
+	s = tf_xmalloc(len);
+	s[0] = '\0';
+	for (i = 1; i < a->argc; i++) {
+		if (i > 1)
+			strcat(s, ":");
+		strcat(s, a->argv[i]);
+	}
+	free(*field);
+	*field = s;
+	set_where(p, d);
+	return 0;
+}
+
 static int
 set_path(struct parser *p, const struct directive *d, const struct args *a)
 {
@@ -970,7 +996,7 @@ static const struct directive directives[] = {
 	    .not_yet = NOT_YET_VALUE, .not_yet_value = "audit" },
 	{ "exempt", do_exempt, 1, ARGS_MANY, SCOPE_LISTENER, REPEAT,
 	    .not_yet = NOT_YET_ALL },
-	{ "ciphers", set_string, 1, 1, SCOPE_LISTENER, ONCE,
+	{ "ciphers", set_ciphers, 1, ARGS_MANY, SCOPE_LISTENER, ONCE,
 	    .not_yet = NOT_YET_NO,
 	    .off = LST(ciphers), .where_off = LST(ciphers_where) },
 	{ "proxy-protocol", set_flag, 1, 1, SCOPE_LISTENER, ONCE,

@@ -164,6 +164,20 @@ where_err(char *err, size_t errlen, const struct tf_where *w,
 	    lib);
 }
 
+/* Returns 1 when BoringSSL takes the name (or alias) as a cipher list. */
+static int
+cipher_known(const char *name)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+	int ok;
+
+	TF_ASSERT(ctx != NULL);
+	ok = SSL_CTX_set_strict_cipher_list(ctx, name);
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	return ok;
+}
+
 /*
  * Turns a `ciphers` value (names or 0xNNNN, separated by ':' ',' or
  * blanks; DEFAULT expands to SPEC's list) into a BoringSSL cipher string.
@@ -204,6 +218,9 @@ cipher_string(const char *spec, char *out, size_t outlen, char *bad,
 				return -1;
 			}
 			name = SSL_CIPHER_get_name(c);
+		} else if (!cipher_known(tok)) {
+			snprintf(bad, badlen, "%s", tok);
+			return -1;
 		}
 		n += (size_t)snprintf(out + n, outlen - n, "%s%s",
 		    n ? ":" : "", name);
@@ -430,7 +447,7 @@ tf_tls_server_new(const struct tf_listener_conf *lc,
     struct tf_tls_server **out, char *err, size_t errlen)
 {
 	struct tf_tls_server *s;
-	char ciphers[2048], legacy[2304], bad[128];
+	char ciphers[2048], legacy[2304], bad[128] = "";
 	size_t i;
 
 	pthread_once(&buf_method_once, buf_method_init);
@@ -442,9 +459,9 @@ tf_tls_server_new(const struct tf_listener_conf *lc,
 	    !SSL_CTX_set_strict_cipher_list(s->ctx, ciphers)) {
 		if (lc->ciphers == NULL)
 			abort(); /* our own DEFAULT must build */
-		snprintf(err, errlen, "%s:%d: ciphers: unknown or unusable "
-		    "suite in '%s'", lc->ciphers_where.file,
-		    lc->ciphers_where.line, lc->ciphers);
+		snprintf(err, errlen, "%s:%d: ciphers: '%s' is not a TLS 1.2 "
+		    "suite of this BoringSSL", lc->ciphers_where.file,
+		    lc->ciphers_where.line, bad[0] ? bad : lc->ciphers);
 		ERR_clear_error();
 		goto fail;
 	}

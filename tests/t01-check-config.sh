@@ -178,6 +178,12 @@ check_bad missing-ca
 bad garbage-ca "s|^ *upstream-ca .*|    upstream-ca $WORK/garbage.pem  # HERE|"
 check_bad garbage-ca
 
+# A suite this BoringSSL does not have (0xc027), by value and by name.
+bad unknown-suite 's|^ *ciphers .*|    ciphers 0xc02f 0xc027  # HERE|'
+check_bad unknown-suite
+bad unknown-suite-name 's|^ *ciphers .*|    ciphers ECDHE-RSA-AES128-SHA256  # HERE|'
+check_bad unknown-suite-name
+
 # An error inside an included file names that file and its line.
 mkdir "$WORK/inc2" "$WORK/inc2/conf.d"
 cp "$WORK/inc/main.conf" "$WORK/inc2/main.conf"

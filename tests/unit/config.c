@@ -1116,7 +1116,23 @@ TEST(not_supported_yet)
 	listener_err("route A.Example a.EXAMPLE up.example:443", want);
 }
 
+/* `ciphers` takes one list or several words; they are joined with ':'. */
+TEST(ciphers_words)
+{
+	struct tf_config *cfg;
+
+	setup();
+	cfg = listener_ok("ciphers 0xc02f \"ECDHE-RSA-AES256-GCM-SHA384\" DEFAULT");
+	ASSERT_STR_EQ(cfg->listeners[0].ciphers,
+	    "0xc02f:ECDHE-RSA-AES256-GCM-SHA384:DEFAULT");
+	tf_config_free(cfg);
+	cfg = listener_ok("ciphers DEFAULT");
+	ASSERT_STR_EQ(cfg->listeners[0].ciphers, "DEFAULT");
+	tf_config_free(cfg);
+}
+
 TEST_MAIN(
+	TEST_ENTRY(ciphers_words),
 	TEST_ENTRY(defaults),
 	TEST_ENTRY(every_directive),
 	TEST_ENTRY(log_destinations),
