@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,34 @@ static const int syslog_prio[] = {
 	LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING, LOG_ERR, LOG_ALERT,
 };
 
+/*
+ * Opens a log file for appending. When its folder does not exist (a fresh
+ * install logging to /var/log/tlsfloor/), the folder is created, one
+ * level only, and the open retried. Returns the descriptor or -1.
+ */
+static int
+open_log_file(const char *path)
+{
+	int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC;
+	char dir[4096];
+	char *slash;
+	int fd;
+
+	fd = open(path, flags, 0640);
+	if (fd != -1 || errno != ENOENT)
+		return fd;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return -1;
+	*slash = '\0';
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+		errno = ENOENT;
+		return -1;
+	}
+	return open(path, flags, 0640);
+}
+
 int
 tf_log_open(enum tf_log_stream s, const struct tf_log_dest *d, char *err,
     size_t errlen)
@@ -50,8 +79,7 @@ tf_log_open(enum tf_log_stream s, const struct tf_log_dest *d, char *err,
 		o->syslog = 1;
 		break;
 	case TF_LOG_FILE:
-		fd = open(d->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		    0640);
+		fd = open_log_file(d->path);
 		if (fd == -1) {
 			snprintf(err, errlen, "%s: cannot open: %s", d->path,
 			    strerror(errno));
