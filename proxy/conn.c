@@ -434,6 +434,49 @@ exchange_done(struct tf_conn *c)
 	c->again = 1;
 }
 
+/* Returns 1 when the client's address is in the listener's exempt list. */
+static int
+is_exempt(const struct tf_conn *c)
+{
+	const struct tf_listener_conf *lc = c->l->conf;
+	size_t i;
+
+	for (i = 0; i < lc->nexempt; i++)
+		if (tf_cidr_match(&lc->exempt[i], (const struct sockaddr *)
+		    &c->addr))
+			return 1;
+	return 0;
+}
+
+/*
+ * The floor decision for a hello, made once per connection: at or above
+ * the floor it goes on; below it, it is recorded and refused, or let in
+ * when the listener audits or the source is exempt. SSL 3.0 and SSLv2
+ * cannot be spoken at all and are always refused.
+ */
+static void
+decide(struct tf_conn *c, const struct tf_hello *h)
+{
+	uint16_t v = tf_hello_max_known_version(h);
+	const char *action = "refused";
+
+	if (c->decided)
+		return;
+	c->decided = 1;
+	tf_hello_ja4(h, c->ja4);
+	if (v >= c->l->conf->min_tls)
+		return;
+	if (v >= TF_TLS10_VERSION && is_exempt(c))
+		action = "allowed_exempt";
+	else if (v >= TF_TLS10_VERSION && c->l->conf->mode == TF_MODE_AUDIT)
+		action = "allowed_audit";
+	if (action[0] == 'r')
+		c->refused = 1;
+	else
+		c->legacy = 1;
+	tf_record_legacy(&c->peer, h, action);
+}
+
 /*
  * Looks at the first bytes before BoringSSL does, for what it never shows
  * the early callback as such: SSLv2-format hellos (it converts them, or
@@ -476,11 +519,12 @@ peek_first_bytes(struct tf_conn *c)
 	h = malloc(sizeof(*h));
 	if (h != NULL && n >= rlen && tf_hello_parse_sslv2(h, p, rlen) == 0) {
 		c->hello_seen = 1;
-		if (tf_hello_max_known_version(h) < c->l->conf->min_tls) {
-			c->refused = 1;
-			tf_record_legacy(&c->peer, h, "refused");
+		decide(c, h);
+		/* A let-in one reaches the early callback converted. */
+		if (c->legacy) {
+			c->hello = h;
+			return 0;
 		}
-		tf_hello_ja4(h, c->ja4);
 	}
 	free(h);
 	return 0;
@@ -749,28 +793,24 @@ hello_cb(void *arg, const struct tf_hello *h)
 	struct tf_conn *c = arg;
 
 	TF_CHECK_OBJ(c, TF_CONN_MAGIC);
-	if (c->refused)
-		return TF_TLS_HELLO_CONTINUE; /* recorded from the raw bytes */
 	c->hello_seen = 1;
-	if (h == NULL)
-		return TF_TLS_HELLO_CONTINUE;
-	if (h->has_sni) {
-		size_t n = h->sni_len < sizeof(c->sni) - 1 ? h->sni_len :
-		    sizeof(c->sni) - 1;
+	if (h != NULL) {
+		if (h->has_sni) {
+			size_t n = h->sni_len < sizeof(c->sni) - 1 ?
+			    h->sni_len : sizeof(c->sni) - 1;
 
-		memcpy(c->sni, h->sni, n);
-		c->sni[n] = '\0';
+			memcpy(c->sni, h->sni, n);
+			c->sni[n] = '\0';
+		}
+		decide(c, h);
+		/* Kept for a handshake_failed record, until the handshake
+		 * completes (an SSLv2-format one is kept as it was sent). */
+		if (c->hello == NULL && !c->refused &&
+		    (c->hello = malloc(sizeof(*c->hello))) != NULL)
+			memcpy(c->hello, h, sizeof(*c->hello));
 	}
-	tf_hello_ja4(h, c->ja4);
-	if (tf_hello_max_known_version(h) < c->l->conf->min_tls) {
-		c->refused = 1;
-		tf_record_legacy(&c->peer, h, "refused");
-		return TF_TLS_HELLO_CONTINUE; /* BoringSSL sends alert 70 */
-	}
-	c->hello = malloc(sizeof(*c->hello));
-	if (c->hello != NULL)
-		memcpy(c->hello, h, sizeof(*c->hello));
-	return TF_TLS_HELLO_CONTINUE;
+	/* Below the floor and not let in: BoringSSL sends alert 70. */
+	return c->legacy ? TF_TLS_HELLO_LOWER_FLOOR : TF_TLS_HELLO_CONTINUE;
 }
 
 void
@@ -814,6 +854,7 @@ tf_conn_accept(struct tf_worker *w, struct tf_lstn *l, uv_stream_t *server)
 		return;
 	}
 	uv_tcp_nodelay(&c->client.tcp, 1);
+	c->addr = ss;
 	tf_addr_format((struct sockaddr *)&ss, c->ip, sizeof(c->ip),
 	    &c->peer.client_port);
 	c->peer.client_ip = c->ip;

@@ -84,13 +84,15 @@ struct tf_conn {
 	struct tf_http_reqinfo info;
 	struct tf_http_rewrite rw;
 
+	struct sockaddr_storage addr;  /* the client's address */
 	char ip[INET6_ADDRSTRLEN];
 	struct tf_record_peer peer;
 	struct tf_hello *hello;    /* kept until the handshake completes */
 	int hello_seen;
 	int peeked;                /* the first bytes were looked at */
+	int decided;               /* the floor decision is made */
 	int refused;               /* below the floor: recorded, refused */
-	int legacy;                /* let in below the floor */
+	int legacy;                /* let in below the floor (audit, exempt) */
 	uint64_t client_bytes;     /* ciphertext received from the client */
 	char sni[256];
 	char ja4[37];

@@ -1070,11 +1070,8 @@ TEST(not_supported_yet)
 	    "'fingerprints' is not supported yet");
 	global_err("shutdown-timeout 30s",
 	    "'shutdown-timeout' is not supported yet");
-	listener_err("exempt 10.20.30.0/24 192.0.2.7",
-	    "'exempt' is not supported yet");
 	listener_err("route a.example B.example up.example:443",
 	    "'route' is not supported yet");
-	listener_err("mode audit", "'mode audit' is not supported yet");
 	listener_err("proxy-protocol on",
 	    "'proxy-protocol on' is not supported yet");
 	listener_err("max-connections 20000",
@@ -1087,6 +1084,12 @@ TEST(not_supported_yet)
 	tf_config_free(cfg);
 	cfg = listener_ok("mode enforce");
 	ASSERT_EQ(cfg->listeners[0].mode, TF_MODE_ENFORCE);
+	tf_config_free(cfg);
+	cfg = listener_ok("mode audit");
+	ASSERT_EQ(cfg->listeners[0].mode, TF_MODE_AUDIT);
+	tf_config_free(cfg);
+	cfg = listener_ok("exempt 10.20.30.0/24 192.0.2.7 2001:db8::/32");
+	ASSERT_EQ(cfg->listeners[0].nexempt, 3);
 	tf_config_free(cfg);
 	cfg = listener_ok("proxy-protocol off");
 	ASSERT_EQ(cfg->listeners[0].proxy_protocol, 0);
