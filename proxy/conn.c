@@ -200,7 +200,9 @@ tf_conn_utimer_cb(uv_timer_t *t)
 	struct tf_conn *c;
 
 	TF_CAST_OBJ(c, t->data, TF_CONN_MAGIC);
-	if (c->up != TF_UP_READY)
+	if (c->tunnel)
+		tf_conn_close(c, "tunnel idle past upstream-timeout");
+	else if (c->up != TF_UP_READY)
 		tf_conn_upstream_failed(c, 502, "connect timed out");
 	else if (c->in_exchange)
 		tf_conn_upstream_failed(c, 504, "timed out waiting for "
@@ -233,11 +235,11 @@ tf_conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	s = side_of(c, (uv_handle_t *)stream);
 	if (nread > 0) {
 		tf_buf_commit(&s->in, (size_t)nread);
-		if (s == &c->client) {
+		if (s == &c->client)
 			c->client_bytes += (uint64_t)nread;
-		} else if (c->in_exchange && c->up == TF_UP_READY) {
+		if (c->tunnel || (s == &c->upstream && c->in_exchange &&
+		    c->up == TF_UP_READY))
 			uv_timer_again(&c->utimer); /* upstream-timeout */
-		}
 	} else if (nread < 0) {
 		s->eof = 1;
 		uv_read_stop(stream);
@@ -403,6 +405,7 @@ request_head_done(struct tf_conn *c)
 	c->resp.req_is_head = c->info.is_head;
 	c->resp.req_keep_alive = c->info.keep_alive && !c->client.eof;
 	c->resp.req_http10 = c->info.http10;
+	c->resp.req_upgrade = c->req.upgrade;
 	if (c->up == TF_UP_READY) {
 		uv_timer_start(&c->utimer, tf_conn_utimer_cb,
 		    c->l->conf->upstream_timeout_ms,
@@ -416,9 +419,21 @@ static void
 exchange_done(struct tf_conn *c)
 {
 	int keep = !c->resp.close_after && c->info.keep_alive &&
-	    c->req.state == TF_HTTP_ST_DONE && !c->client.eof;
+	    c->req.state == TF_HTTP_ST_DONE && !c->client.eof &&
+	    !c->req.upgrade;
 
 	access_record(c, c->resp.parser.status_code);
+	if (c->resp.upgrade) {
+		/* 101: from here on, bytes both ways until either side ends;
+		 * upstream-timeout bounds the silence. */
+		c->tunnel = 1;
+		uv_timer_stop(&c->ctimer);
+		uv_timer_start(&c->utimer, tf_conn_utimer_cb,
+		    c->l->conf->upstream_timeout_ms,
+		    c->l->conf->upstream_timeout_ms);
+		c->again = 1;
+		return;
+	}
 	uv_timer_stop(&c->utimer);
 	if (!llhttp_should_keep_alive(&c->resp.parser) || !keep)
 		tf_upstream_close(c);
@@ -694,12 +709,60 @@ update_reading(struct tf_conn *c, struct tf_side *s, int want)
 	}
 }
 
+/* Moves what fits from one plaintext buffer to another. */
+static void
+move_bytes(struct tf_buf *from, struct tf_buf *to)
+{
+	size_t n = tf_buf_len(from);
+
+	if (n > tf_buf_space(to))
+		n = tf_buf_space(to);
+	if (n == 0)
+		return;
+	TF_ASSERT(tf_buf_append(to, tf_buf_head(from), n) == 0);
+	tf_buf_consume(from, n);
+}
+
+/*
+ * After a 101 (WebSocket): raw bytes both ways. It ends, after what one
+ * side sent has been passed on, when that side closes.
+ */
+static void
+proxy_tunnel(struct tf_conn *c)
+{
+	int r;
+
+	r = decrypt_into(&c->client, &c->cplain);
+	if (r == TF_TLS_ERROR) {
+		tf_conn_close(c, "client TLS error in tunnel");
+		return;
+	}
+	if (r == TF_TLS_EOF)
+		c->client.eof = 1;
+	move_bytes(&c->cplain, &c->to_up);
+	if (encrypt_into(&c->upstream, &c->to_up) != 0) {
+		tf_conn_close(c, "upstream TLS error in tunnel");
+		return;
+	}
+	tf_conn_flush(c, &c->upstream);
+	r = decrypt_into(&c->upstream, &c->uplain);
+	if (r == TF_TLS_EOF || r == TF_TLS_ERROR)
+		c->upstream.eof = 1;
+	move_bytes(&c->uplain, &c->to_client);
+	if ((c->client.eof && tf_buf_len(&c->cplain) == 0 &&
+	    tf_buf_len(&c->to_up) == 0) ||
+	    (c->upstream.eof && tf_buf_len(&c->uplain) == 0))
+		drain(c);
+}
+
 static void
 pump_once(struct tf_conn *c)
 {
 	if (c->st == TF_CONN_ST_HANDSHAKE)
 		client_handshake(c);
-	if (c->st == TF_CONN_ST_PROXYING) {
+	if (c->st == TF_CONN_ST_PROXYING && c->tunnel) {
+		proxy_tunnel(c);
+	} else if (c->st == TF_CONN_ST_PROXYING) {
 		proxy_requests(c);
 		proxy_upstream(c);
 	}
@@ -719,7 +782,7 @@ pump_once(struct tf_conn *c)
 	tf_conn_flush(c, &c->client);
 
 	if (c->st == TF_CONN_ST_PROXYING && c->client.eof &&
-	    !c->in_exchange) {
+	    !c->in_exchange && !c->tunnel) {
 		tf_conn_close(c, "client closed");
 		return;
 	}

@@ -99,6 +99,7 @@ struct tf_conn {
 	char upstream_tls[8];
 
 	int in_exchange;           /* a request head is in, its response not */
+	int tunnel;                /* after 101: raw bytes both ways */
 	int header_timer;          /* the header timer runs for this head */
 	uint64_t resp_bytes;       /* response bytes emitted to the client */
 	uint64_t req_bytes;        /* request bytes read from the client */

@@ -20,6 +20,13 @@
 #define CHUNK_SLACK 16
 
 static llhttp_settings_t settings;
+
+/* The HTTP methods llhttp knows (not its RTSP ones). */
+static const char *const known_methods[] = {
+#define TF_METHOD(num, name, string) #string,
+	HTTP_METHOD_MAP(TF_METHOD)
+#undef TF_METHOD
+};
 static int settings_ready;
 
 static int
@@ -51,6 +58,7 @@ on_message_begin(llhttp_t *p)
 	h->in_field = h->in_value = 0;
 	h->url = h->url_len = 0;
 	h->chunked_out = 0;
+	h->upgrade = 0;
 	h->body_bytes = 0;
 	h->status = 0;
 	h->why = NULL;
@@ -237,6 +245,7 @@ request_head(struct tf_http *h)
 
 	memset(info, 0, sizeof(*info));
 	snprintf(info->method, sizeof(info->method), "%s",
+	    h->ext_method[0] ? h->ext_method :
 	    llhttp_method_name((llhttp_method_t)p->method));
 	copy_bounded(info->path, sizeof(info->path), h->store + h->url,
 	    h->url_len);
@@ -264,11 +273,12 @@ request_head(struct tf_http *h)
 		h->why = "HTTP/1.1 request without Host";
 		return -1;
 	}
-	if (p->upgrade) {
+	if (p->upgrade && p->method == HTTP_CONNECT) {
 		h->status = 501;
-		h->why = "protocol upgrade is not supported yet";
+		h->why = "CONNECT is not proxied";
 		return -1;
 	}
+	h->upgrade = p->upgrade;
 
 	emit(h, info->method, strlen(info->method));
 	emit(h, " ", 1);
@@ -281,6 +291,10 @@ request_head(struct tf_http *h)
 	for (i = 0; i < h->nfields; i++) {
 		const struct tf_http_field *f = &h->fields[i];
 
+		if (h->upgrade && name_is(h, f, "upgrade")) {
+			emit_field(h, f); /* this hop's Upgrade goes on */
+			continue;
+		}
 		if (is_hop_by_hop(h, f) || listed_in_connection(h, f) ||
 		    name_is(h, f, "host") ||
 		    name_is(h, f, "x-forwarded-proto"))
@@ -305,6 +319,8 @@ request_head(struct tf_http *h)
 		h->chunked_out = 1;
 		emit(h, "Transfer-Encoding: chunked\r\n", 28);
 	}
+	if (h->upgrade)
+		emit(h, "Connection: Upgrade\r\n", 21);
 	emit(h, "\r\n", 2);
 	return 0;
 }
@@ -317,9 +333,12 @@ response_head(struct tf_http *h)
 	    p->status_code == 304 || p->status_code < 200;
 	size_t i;
 
-	if (p->status_code == 101 || p->upgrade) {
-		h->why = "upstream switched protocols";
-		return -1;
+	if (p->status_code == 101) {
+		if (!h->req_upgrade) {
+			h->why = "upstream switched protocols unasked";
+			return -1;
+		}
+		h->upgrade = 1;
 	}
 	if (p->status_code >= 200)
 		h->close_after = !h->req_keep_alive;
@@ -331,15 +350,21 @@ response_head(struct tf_http *h)
 	for (i = 0; i < h->nfields; i++) {
 		const struct tf_http_field *f = &h->fields[i];
 
+		if (h->upgrade && name_is(h, f, "upgrade")) {
+			emit_field(h, f);
+			continue;
+		}
 		if (is_hop_by_hop(h, f) || listed_in_connection(h, f))
 			continue;
 		emit_field(h, f);
 	}
+	if (h->upgrade)
+		emit(h, "Connection: Upgrade\r\n", 21);
 	if (!no_body && (p->flags & F_CHUNKED)) {
 		h->chunked_out = 1;
 		emit(h, "Transfer-Encoding: chunked\r\n", 28);
 	}
-	if (p->status_code >= 200) {
+	if (p->status_code >= 200 && !h->upgrade) {
 		if (h->close_after)
 			emit(h, "Connection: close\r\n", 19);
 		else if (h->req_http10)
@@ -393,6 +418,18 @@ on_body(llhttp_t *p, const char *at, size_t n)
 	return 0;
 }
 
+/* Prepares the raw head scan for a new message. */
+static void
+scan_reset(struct tf_http *h)
+{
+	h->at_start = 1;
+	h->scan_done = 0;
+	h->scan_line_len = 0;
+	h->scan_lines = 0;
+	h->scan_prev = 0;
+	h->ext_method[0] = '\0';
+}
+
 static int
 on_message_complete(llhttp_t *p)
 {
@@ -400,10 +437,11 @@ on_message_complete(llhttp_t *p)
 
 	if (h->chunked_out)
 		emit(h, "0\r\n\r\n", 5); /* trailers are dropped */
-	if (p->type == HTTP_RESPONSE && p->status_code < 200) {
+	if (p->type == HTTP_RESPONSE && p->status_code < 200 && !h->upgrade) {
 		/* 1xx: the final response follows. Pause anyway, so that
 		 * one feed emits at most one head. */
 		h->state = TF_HTTP_ST_HEAD;
+		scan_reset(h);
 		return HPE_PAUSED;
 	}
 	h->state = TF_HTTP_ST_DONE;
@@ -441,6 +479,7 @@ tf_http_init(struct tf_http *h, llhttp_type_t type, struct tf_buf *out,
 	h->out = out;
 	llhttp_init(&h->parser, type, &settings);
 	h->parser.data = h;
+	scan_reset(h);
 	return 0;
 }
 
@@ -458,28 +497,134 @@ tf_http_out_need(const struct tf_http *h, size_t n)
 	return h->max_head + HEAD_SLACK + n + CHUNK_SLACK + 5;
 }
 
+static int
+is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/*
+ * llhttp knows a fixed set of methods; Exchange uses others (RPC_IN_DATA,
+ * RPC_OUT_DATA). Looks at a request's first bytes: returns the length of a
+ * method token llhttp does not know (copied to ext_method), 0 when llhttp
+ * should judge the bytes itself, or -1 when the token is not complete yet.
+ */
+static long
+ext_method(struct tf_http *h, const char *p, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n && i < sizeof(h->ext_method) - 1; i++) {
+		if (p[i] == ' ')
+			break;
+		if (!is_tchar((unsigned char)p[i]))
+			return 0;
+	}
+	if (i == n && i < sizeof(h->ext_method) - 1)
+		return -1;
+	if (i == 0 || p[i] != ' ')
+		return 0;
+	for (j = 0; j < TF_ARRAY_SIZE(known_methods); j++)
+		if (strlen(known_methods[j]) == i &&
+		    memcmp(known_methods[j], p, i) == 0)
+			return 0;
+	memcpy(h->ext_method, p, i);
+	h->ext_method[i] = '\0';
+	return (long)i;
+}
+
+/*
+ * Checks the line endings of a head before llhttp parses it: llhttp 8.1
+ * lets obs-fold (a line starting with a blank) and bare LF through even in
+ * strict mode, and both hide smuggling. Returns 0 or -1 with why set.
+ */
+static int
+scan_head(struct tf_http *h, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && !h->scan_done; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '\n') {
+			if (h->scan_prev != '\r') {
+				h->why = "bare LF in the head";
+				return -1;
+			}
+			if (h->scan_line_len > 0)
+				h->scan_lines++;
+			else if (h->scan_lines > 0)
+				h->scan_done = 1;
+			h->scan_line_len = 0;
+		} else if (c != '\r') {
+			if (h->scan_line_len == 0 && h->scan_lines > 0 &&
+			    (c == ' ' || c == '\t')) {
+				h->why = "obsolete line folding in the head";
+				return -1;
+			}
+			h->scan_line_len++;
+		}
+		h->scan_prev = c;
+	}
+	return 0;
+}
+
+static size_t
+feed_error(struct tf_http *h, size_t used)
+{
+	if (h->status == 0)
+		h->status = h->parser.type == HTTP_REQUEST ? 400 : 502;
+	if (h->why == NULL)
+		h->why = llhttp_get_error_reason(&h->parser);
+	h->state = TF_HTTP_ST_ERROR;
+	return used;
+}
+
 size_t
 tf_http_feed(struct tf_http *h, const char *p, size_t n)
 {
 	llhttp_errno_t e;
+	size_t used = 0;
+	long m;
 
 	if (h->state == TF_HTTP_ST_DONE || h->state == TF_HTTP_ST_ERROR)
 		return 0;
+	if (h->at_start && n > 0 && h->parser.type == HTTP_REQUEST &&
+	    p[0] != '\r' && p[0] != '\n') {
+		m = ext_method(h, p, n);
+		if (m < 0)
+			return 0; /* wait for the whole token */
+	} else {
+		m = 0;
+	}
+	if (h->state == TF_HTTP_ST_HEAD && scan_head(h, p, n) != 0)
+		return feed_error(h, 0);
+	if (n > 0)
+		h->at_start = 0;
+	if (m > 0) {
+		/* Parsed as POST: the body framing of a request does not
+		 * depend on its method. */
+		if (llhttp_execute(&h->parser, "POST", 4) != HPE_OK)
+			return feed_error(h, 0);
+		used = (size_t)m;
+		p += m;
+		n -= (size_t)m;
+	}
 	e = llhttp_execute(&h->parser, p, n);
 	switch (e) {
 	case HPE_OK:
-		return n;
+		return used + n;
 	case HPE_PAUSED:
 		if (h->state != TF_HTTP_ST_DONE)
 			llhttp_resume(&h->parser); /* after a 1xx */
-		return (size_t)(llhttp_get_error_pos(&h->parser) - p);
+		return used + (size_t)(llhttp_get_error_pos(&h->parser) - p);
+	case HPE_PAUSED_UPGRADE:
+		/* Only after on_message_complete paused: not reached. */
+		return used + (size_t)(llhttp_get_error_pos(&h->parser) - p);
 	default:
-		if (h->status == 0)
-			h->status = h->parser.type == HTTP_REQUEST ? 400 : 502;
-		if (h->why == NULL)
-			h->why = llhttp_get_error_reason(&h->parser);
-		h->state = TF_HTTP_ST_ERROR;
-		return (size_t)(llhttp_get_error_pos(&h->parser) - p);
+		return feed_error(h, used + (size_t)(llhttp_get_error_pos(
+		    &h->parser) - p));
 	}
 }
 
@@ -503,6 +648,7 @@ tf_http_next(struct tf_http *h)
 	TF_ASSERT(h->state == TF_HTTP_ST_DONE);
 	h->state = TF_HTTP_ST_HEAD;
 	h->close_after = 0;
+	scan_reset(h);
 	llhttp_resume(&h->parser);
 }
 
@@ -513,6 +659,7 @@ tf_http_reset(struct tf_http *h)
 	h->parser.data = h;
 	h->state = TF_HTTP_ST_HEAD;
 	h->close_after = 0;
+	scan_reset(h);
 }
 
 const char *

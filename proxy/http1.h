@@ -40,7 +40,7 @@ struct tf_http_rewrite {
 
 /* What the access record needs from a request head (copied, bounded). */
 struct tf_http_reqinfo {
-	char method[24];
+	char method[32];
 	char host[256];
 	char path[1024];
 	char user_agent[256];
@@ -72,9 +72,19 @@ struct tf_http {
 	int req_is_head;
 	int req_keep_alive;
 	int req_http10;
+	int req_upgrade;        /* the request asked for an Upgrade */
+
+	/* Raw head scan (llhttp lets obs-fold and bare LF through). */
+	int at_start;           /* no byte of this message seen yet */
+	int scan_done;          /* the head's end was found */
+	int scan_line_len;      /* bytes on the current head line */
+	int scan_lines;         /* lines seen in this head */
+	unsigned char scan_prev;
+	char ext_method[32];    /* a method llhttp does not know, or "" */
 
 	/* Per message. */
 	int chunked_out;        /* body is re-chunked */
+	int upgrade;            /* request: asks for Upgrade; response: 101 */
 	int close_after;        /* this message ends the connection */
 	int status;             /* response status; or 400/431 on error */
 	const char *why;        /* error text for the log */

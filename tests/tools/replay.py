@@ -16,7 +16,7 @@ Delivery modes:
   whole       the hello as captured (one TCP write), apart from the SNI
               rewrite below.
   fragmented  the handshake message re-split into TLS records of 1..K bytes
-              each (K = --record-size, default 64; the first record always
+              each (K = --record-size, default 16; the first record always
               splits the 4-byte handshake header), and the resulting byte
               stream written in TCP segments of 1..7 bytes with TCP_NODELAY
               and a short pause after each write, so that records and even
@@ -59,8 +59,11 @@ Prints one JSON object per line, per (capture, mode), in capture order:
   sni                rewritten | captured | none
   records, segments  how many TLS records and TCP writes carried the hello
   bytes              the bytes sent
-  server_version     version in the ServerHello (legacy_version field),
+  server_version     the version the ServerHello selects (its
+                     supported_versions extension, else its legacy_version),
                      only for server_hello
+  cipher             the cipher suite the ServerHello selects
+  hrr                true when the ServerHello is a HelloRetryRequest
   alert_level        only for alert:N
   after              what followed the first answer: eof (server closed),
                      reset, timeout, or "-" when the client closed first
@@ -68,8 +71,10 @@ Prints one JSON object per line, per (capture, mode), in capture order:
 
 After a ServerHello the client half-closes (FIN) and reads to EOF (bounded),
 so the server sees a clean close in the middle of its handshake; after an
-alert it also reads until the server closes (bounded). Exits 0 unless the
-captures cannot be read (exit 2); results, even connect errors, are data.
+alert it also reads until the server closes (bounded). Every socket stays
+open until the run ends, so no two connections of one run share a local
+port and client_port identifies a connection. Exits 0 unless the captures
+cannot be read (exit 2); results, even connect errors, are data.
 """
 
 import argparse
@@ -77,6 +82,7 @@ import concurrent.futures
 import json
 import random
 import re
+import resource
 import socket
 import struct
 import sys
@@ -316,6 +322,38 @@ def drain(sock, seconds):
             return "reset"
 
 
+HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891"
+                           "c2a211167abb8c5e079e09e2c8a8339c")
+
+
+def server_hello_fields(msg, out):
+    """Version, cipher suite and HelloRetryRequest flag of a ServerHello
+    message (as much as the bytes hold)."""
+    body = msg[4:]
+    if len(body) < 2 + 32 + 1:
+        return
+    legacy = struct.unpack("!H", body[0:2])[0]
+    out["server_version"] = "0x%04x" % legacy
+    if body[2:34] == HRR_RANDOM:
+        out["hrr"] = True
+    p = 34
+    p += 1 + body[p]
+    if p + 3 > len(body):
+        return
+    out["cipher"] = "0x%04x" % struct.unpack("!H", body[p:p + 2])[0]
+    p += 3
+    if p + 2 > len(body):
+        return
+    end = min(len(body), p + 2 + struct.unpack("!H", body[p:p + 2])[0])
+    p += 2
+    while p + 4 <= end:
+        t, n = struct.unpack("!HH", body[p:p + 4])
+        if t == EXT_SUPPORTED_VERSIONS and n == 2 and p + 6 <= end:
+            out["server_version"] = "0x%04x" % struct.unpack(
+                "!H", body[p + 4:p + 6])[0]
+        p += 4 + n
+
+
 def classify(sock, out):
     try:
         head = read_exact(sock, 5)
@@ -328,9 +366,8 @@ def classify(sock, out):
     if len(head) < 5 or head[0] not in (21, 22):
         return "other:" + head.hex()
     kind, version, length = struct.unpack("!BHH", head)
-    want = 2 if kind == 21 else 6
     try:
-        body = read_exact(sock, min(length, want))
+        body = read_exact(sock, min(length, 2 if kind == 21 else 16384))
     except (socket.timeout, ConnectionResetError):
         body = b""
     if kind == 21:
@@ -342,12 +379,11 @@ def classify(sock, out):
         return "other:" + head.hex()
     if body[0] != 2:
         return "handshake:%d" % body[0]
-    if len(body) >= 6:
-        out["server_version"] = "0x%04x" % struct.unpack("!H", body[4:6])[0]
+    server_hello_fields(body, out)
     return "server_hello"
 
 
-def replay_one(args, cap, hello, mode):
+def replay_one(args, cap, hello, mode, keep):
     out = {"name": cap["names"], "short": cap["short"], "mode": mode,
            "result": None, "client_port": None, "format": hello.format}
     off = hello.offered()
@@ -378,32 +414,32 @@ def replay_one(args, cap, hello, mode):
         out["result"] = "connect_error"
         out["error"] = str(e)
         return out
-    with sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        out["client_port"] = sock.getsockname()[1]
+    keep.append(sock)   # closed at the end of the run: its port stays ours
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    out["client_port"] = sock.getsockname()[1]
+    try:
+        for i, seg in enumerate(segments):
+            sock.sendall(seg)
+            if len(segments) > 1 and i + 1 < len(segments):
+                time.sleep(args.pause)
+    except OSError as e:
+        # The server may answer (and close) before the last segment.
+        out["send_error"] = e.__class__.__name__
+    sock.settimeout(args.timeout)
+    out["result"] = classify(sock, out)
+    out["ms"] = int((time.monotonic() - t0) * 1000)
+    if out["result"] == "server_hello":
         try:
-            for i, seg in enumerate(segments):
-                sock.sendall(seg)
-                if len(segments) > 1 and i + 1 < len(segments):
-                    time.sleep(args.pause)
-        except OSError as e:
-            # The server may answer (and close) before the last segment.
-            out["send_error"] = e.__class__.__name__
-        sock.settimeout(args.timeout)
-        out["result"] = classify(sock, out)
-        out["ms"] = int((time.monotonic() - t0) * 1000)
-        if out["result"] == "server_hello":
-            try:
-                sock.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-            out["after"] = drain(sock, args.drain)
-        elif out["result"].startswith("alert:") or \
-                out["result"].startswith("other:") or \
-                out["result"].startswith("handshake:"):
-            out["after"] = drain(sock, args.drain)
-        else:
-            out["after"] = "-"
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        out["after"] = drain(sock, args.drain)
+    elif out["result"].startswith("alert:") or \
+            out["result"].startswith("other:") or \
+            out["result"].startswith("handshake:"):
+        out["after"] = drain(sock, args.drain)
+    else:
+        out["after"] = "-"
     return out
 
 
@@ -419,7 +455,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=5.0)
     ap.add_argument("--drain", type=float, default=3.0,
                     help="seconds to wait for the server's close")
-    ap.add_argument("--record-size", type=int, default=64)
+    ap.add_argument("--record-size", type=int, default=16)
     ap.add_argument("--pause", type=float, default=0.001,
                     help="seconds between TCP writes (fragmented)")
     ap.add_argument("--list", action="store_true",
@@ -471,11 +507,30 @@ def main():
         return 0
 
     tasks = [(cap, hello, m) for cap, hello in work for m in modes]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as ex:
-        futs = [ex.submit(replay_one, args, cap, hello, m)
-                for cap, hello, m in tasks]
-        for f in futs:
-            print(json.dumps(f.result()), flush=True)
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = len(tasks) + 64
+        if soft != resource.RLIM_INFINITY and soft < want:
+            if hard != resource.RLIM_INFINITY and hard < want:
+                print("replay.py: %d connections need %d descriptors, the "
+                      "limit is %d" % (len(tasks), want, hard),
+                      file=sys.stderr)
+                return 2
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    except (OSError, ValueError) as e:
+        print("replay.py: RLIMIT_NOFILE: %s" % e, file=sys.stderr)
+        return 2
+    keep = []     # list.append is atomic: no lock needed
+    try:
+        with concurrent.futures.ThreadPoolExecutor(
+                max_workers=args.jobs) as ex:
+            futs = [ex.submit(replay_one, args, cap, hello, m, keep)
+                    for cap, hello, m in tasks]
+            for f in futs:
+                print(json.dumps(f.result()), flush=True)
+    finally:
+        for sock in keep:
+            sock.close()
     return 0
 
 
