@@ -1034,7 +1034,7 @@ static const struct directive directives[] = {
 	    .not_yet = NOT_YET_NO,
 	    .off = LST(upstream_timeout_ms) },
 	{ "max-connections", do_max_connections, 1, 1, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_ALL },
+	    .not_yet = NOT_YET_NO },
 	{ "max-header-size", do_max_header_size, 1, 1, SCOPE_LISTENER, ONCE,
 	    .not_yet = NOT_YET_NO },
 };

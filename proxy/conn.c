@@ -10,11 +10,13 @@
  * Every buffer is bounded; a stage moves only when the next one has room,
  * and reading a socket stops while its ciphertext buffer is full.
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "config.h"
 #include "conn.h"
 #include "hello.h"
+#include "listener.h"
 #include "log.h"
 #include "tls.h"
 #include "worker.h"
@@ -54,6 +56,7 @@ tf_conn_unref(struct tf_conn *c)
 		uv_freeaddrinfo(c->ai_list);
 	free(c->hello);
 	c->magic = 0;
+	tf_listener_conn_gone(c->w, c->l);
 	free(c);
 }
 
@@ -887,7 +890,8 @@ tf_conn_accept(struct tf_worker *w, struct tf_lstn *l, uv_stream_t *server)
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
-		return;
+		return; /* the socket stays in libuv; accepted when we can */
+	atomic_fetch_add(&l->nconns, 1);
 	c->magic = TF_CONN_MAGIC;
 	c->id = tf_worker_next_id();
 	c->w = w;
@@ -897,6 +901,7 @@ tf_conn_accept(struct tf_worker *w, struct tf_lstn *l, uv_stream_t *server)
 	c->ctimer.data = c;
 	c->utimer.data = c;
 	if (uv_tcp_init(&w->loop, &c->client.tcp) != 0) {
+		atomic_fetch_sub(&l->nconns, 1);
 		free(c);
 		return;
 	}

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,16 +113,69 @@ tf_listener_announce(const struct tf_config *cfg, const int *fds,
 	}
 }
 
+/*
+ * At max-connections a listener stops accepting: its connection callback
+ * leaves the socket libuv accepted unclaimed, which stops libuv polling
+ * the listening socket; the rest wait in the kernel's backlog. Claiming it
+ * later (tf_conn_accept calls uv_accept) resumes polling. Nothing is
+ * accepted and dropped.
+ */
+static int
+at_limit(const struct tf_lstn *l)
+{
+	return atomic_load(&l->nconns) >= l->conf->max_connections;
+}
+
+static void
+resume_cb(uv_timer_t *t)
+{
+	struct tf_worker *w = t->data;
+	size_t i;
+
+	for (i = 0; i < w->nacceptors; i++) {
+		struct tf_acceptor *a = &w->acceptors[i];
+
+		if (!a->paused || at_limit(a->l) || w->stopping)
+			continue;
+		a->paused = 0;
+		w->npaused--;
+		tf_log_notice("listener %s: below max-connections (%u): "
+		    "accepting again", a->l->conf->name,
+		    a->l->conf->max_connections);
+		tf_conn_accept(w, a->l, (uv_stream_t *)&a->tcp);
+	}
+	if (w->npaused == 0)
+		uv_timer_stop(&w->resume);
+}
+
+void
+tf_listener_conn_gone(struct tf_worker *w, struct tf_lstn *l)
+{
+	atomic_fetch_sub(&l->nconns, 1);
+	if (w->npaused > 0)
+		resume_cb(&w->resume);
+}
+
 static void
 connection_cb(uv_stream_t *server, int status)
 {
 	struct tf_acceptor *a = server->data;
+	struct tf_worker *w = a->w;
 
 	if (status < 0) {
 		tf_log_warn("accept: %s", uv_strerror(status));
 		return;
 	}
-	tf_conn_accept(a->w, a->l, server);
+	if (at_limit(a->l)) {
+		tf_log_warn("listener %s: max-connections (%u) reached: not "
+		    "accepting", a->l->conf->name, a->l->conf->max_connections);
+		a->paused = 1;
+		/* Connections of other workers end there: look again. */
+		if (w->npaused++ == 0)
+			uv_timer_start(&w->resume, resume_cb, 50, 50);
+		return;
+	}
+	tf_conn_accept(w, a->l, server);
 }
 
 int
@@ -130,6 +184,8 @@ tf_listener_start(struct tf_worker *w)
 	size_t i;
 	int r;
 
+	w->resume.data = w;
+	uv_timer_init(&w->loop, &w->resume);
 	for (i = 0; i < w->nacceptors; i++) {
 		struct tf_acceptor *a = &w->acceptors[i];
 
@@ -151,6 +207,8 @@ tf_listener_stop(struct tf_worker *w)
 {
 	size_t i;
 
+	if (w->resume.loop != NULL && !uv_is_closing((uv_handle_t *)&w->resume))
+		uv_close((uv_handle_t *)&w->resume, NULL);
 	for (i = 0; i < w->nacceptors; i++)
 		if (w->acceptors[i].tcp.loop != NULL &&
 		    !uv_is_closing((uv_handle_t *)&w->acceptors[i].tcp))

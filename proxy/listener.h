@@ -10,6 +10,7 @@
 
 struct tf_config;
 struct tf_worker;
+struct tf_lstn;
 
 /*
  * Opens nworkers listening sockets for every bind of every listener, in
@@ -27,6 +28,10 @@ void tf_listener_announce(const struct tf_config *cfg, const int *fds,
 
 /* Starts accepting on the worker's adopted sockets. 0 or a UV code. */
 int tf_listener_start(struct tf_worker *w);
+
+/* A connection of listener l ended: resumes paused acceptors that are
+ * below max-connections again. */
+void tf_listener_conn_gone(struct tf_worker *w, struct tf_lstn *l);
 
 /* Stops accepting (closes the worker's listening handles). */
 void tf_listener_stop(struct tf_worker *w);

@@ -6,6 +6,7 @@
 #ifndef TF_WORKER_H
 #define TF_WORKER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <uv.h>
@@ -30,6 +31,7 @@ struct tf_lstn {
 	char *host_header;              /* Host sent upstream */
 	const char *sni;                /* SNI sent upstream */
 	const char *verify_name;        /* name verified in its certificate */
+	_Atomic unsigned nconns;        /* open connections, all workers */
 };
 
 /* One configuration generation with its runtime objects. */
@@ -44,6 +46,8 @@ struct tf_acceptor {
 	uv_tcp_t tcp;
 	struct tf_worker *w;
 	struct tf_lstn *l;
+	int paused;                     /* at max-connections: one accepted
+	                                   socket waits in libuv, none more */
 };
 
 struct tf_worker {
@@ -57,6 +61,8 @@ struct tf_worker {
 	size_t nacceptors;
 	int *fds;                       /* listening sockets to adopt */
 	struct tf_conn *conns;          /* open connections (list) */
+	uv_timer_t resume;              /* retries paused acceptors */
+	int npaused;
 	int stopping;
 	char scratch[65536];            /* read buffer for alloc callbacks */
 };

@@ -1074,8 +1074,6 @@ TEST(not_supported_yet)
 	    "'route' is not supported yet");
 	listener_err("proxy-protocol on",
 	    "'proxy-protocol on' is not supported yet");
-	listener_err("max-connections 20000",
-	    "'max-connections' is not supported yet");
 
 	/* The values that are built already pass. */
 	cfg = text_ok("metrics off\n" MINIMAL);
