@@ -9,9 +9,10 @@
 # (SSL 3.0: 40 or 70; pure SSLv2: any alert or a close) and leaves exactly
 # one legacy_client/refused record whose offered_max, ja3, ja3_md5 and ja4
 # are those of tests/unit/vectors/clienthellos.tsv; every other hello gets
-# a ServerHello at its highest version with a DEFAULT suite it offered,
-# and leaves no legacy_client record, only the handshake_failed/closed
-# record SPEC asks for when the client (replay.py) then hangs up.
+# a ServerHello at its highest version with a DEFAULT (or TLS 1.3) suite it
+# offered (an ECDSA one when it offers any: the ECDSA certificate), and
+# leaves no legacy_client record, only the handshake_failed/closed record
+# SPEC asks for when the client (replay.py) then hangs up mid-handshake.
 # Fragmented delivery gives the same answer and the same record.
 #
 # Listener "audit" (mode audit): TLS 1.0/1.1 hellos get a ServerHello at
@@ -22,6 +23,7 @@
 # checks that path). SSL 3.0 is still refused.
 #
 # Skipped without /etc/testssl/client-simulation.txt (Debian testssl.sh).
+# shellcheck disable=SC2119
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -62,6 +64,7 @@ listener audit {
 EOF
 start_tlsfloor "$WORK/t09.conf"
 enforce_port=$TF_PORT
+# shellcheck disable=SC2153 # set by start_tlsfloor for the second bind
 audit_port=$TF_PORT2
 
 # replay PORT MODES OUT: every capture, each mode, to 127.0.0.1:PORT; one
@@ -106,6 +109,7 @@ DEFAULT = {0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc009, 0xc013,
            0xc00a, 0xc014, 0x009c, 0x009d}
 BELOW_FLOOR = DEFAULT | {0x002f, 0x0035, 0x000a}
 TLS13 = {0x1301, 0x1302, 0x1303}
+ECDSA = {0xc02b, 0xc02c, 0xcca9, 0xc009, 0xc00a}   # need the ECDSA cert
 RC4_ONLY = ["0x0005", "0x0004"]          # the hand-built hello
 
 V = {}
@@ -150,6 +154,15 @@ def check_fields(listener, c, v, r, event, extra):
         if r.get(k) != w:
             bad(listener, c, "%s record: %s %r, expected %r" % (event, k,
                 r.get(k), w))
+
+# SPEC "Certificates": with an ECDSA and an RSA certificate for the name,
+# a client that can use ECDSA gets it. Up to TLS 1.2 the suite tells which
+# certificate the server sent.
+def check_cert(listener, c, shared, cs):
+    if shared & ECDSA and cs not in ECDSA:
+        bad(listener, c, "suite 0x%04x (RSA certificate), but the client "
+            "offers ECDSA suites %s" % (cs, ",".join("0x%04x" % x
+            for x in sorted(shared & ECDSA))))
 
 used = set()
 stats = {}
@@ -196,6 +209,8 @@ for listener, path in (("enforce", enforce_out), ("audit", audit_out)):
                         "offers %s" % (sv, c["offered"]))
                 elif cs not in ours or cs not in client:
                     bad(listener, c, "ServerHello selects suite 0x%04x" % cs)
+                elif off < 0x0304:
+                    check_cert(listener, c, client & ours, cs)
                 if c["after"] not in ("eof", "reset"):
                     bad(listener, c, "after our FIN, the server did not "
                         "close (%s)" % c["after"])
@@ -221,6 +236,9 @@ for listener, path in (("enforce", enforce_out), ("audit", audit_out)):
                     elif int(c.get("cipher") or "0", 16) not in shared:
                         bad(listener, c, "ServerHello selects suite %s"
                             % c.get("cipher"))
+                    else:
+                        check_cert(listener, c, shared,
+                                   int(c["cipher"], 16))
                     reason = "closed"
                 else:
                     st["no_shared"] += res == "alert:40"

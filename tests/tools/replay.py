@@ -25,9 +25,10 @@ Delivery modes:
               reproducible. An SSLv2-format hello cannot be split into
               records: only the TCP segmentation applies.
 
-SNI: with --sni NAME, a capture that carries a server_name extension (they
-carry www.ssllabs.com) gets NAME instead, with the extension, extensions,
-handshake and record lengths rewritten; when the hello has a padding
+SNI: with --sni NAME, a capture that carries a server_name extension
+(dev.ssllabs.com, www.ssllabs.com, or the site of a Wireshark capture) gets
+NAME instead, with the extension, extensions, handshake and record lengths
+rewritten; when the hello has a padding
 extension (21) it is resized to keep the hello's total length. A capture
 without SNI is sent without one. Without --sni the SNI stays as captured.
 JA3 and JA4 do not depend on the SNI's value, so fingerprints of the
