@@ -395,7 +395,7 @@ _conf_value() {
 _count_listening() {
 	pid_alive "$TF_PID" || return 0
 	[ -f "$TF_ERRLOG" ] || return 1
-	_c=$(tail -n "+$((_tf_skip + 1))" "$TF_ERRLOG" | grep -c 'listening on' || true)
+	_c=$(tail -n "+$((_tf_skip + 1))" "$TF_ERRLOG" | grep -c '] listener [^ ]*: listening on' || true)
 	[ "$_c" -ge "$_tf_nbinds" ]
 }
 
@@ -438,7 +438,7 @@ start_tlsfloor() {
 	fi
 
 	_ports=$(tail -n "+$((_tf_skip + 1))" "$TF_ERRLOG" |
-	    sed -n 's/.*listening on .*:\([0-9][0-9]*\)[^0-9]*$/\1/p' |
+	    sed -n 's/.*] listener [^ ]*: listening on .*:\([0-9][0-9]*\)[^0-9]*$/\1/p' |
 	    head -n "$_tf_nbinds")
 	_i=1
 	for _p in $_ports; do
