@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "hello.h"
 #include "listener.h"
+#include "metrics.h"
 #include "log.h"
 #include "tls.h"
 #include "worker.h"
@@ -37,6 +38,8 @@ side_of(struct tf_conn *c, uv_handle_t *h)
 void
 tf_conn_unref(struct tf_conn *c)
 {
+	struct tf_worker *w;
+
 	TF_ASSERT(c->refs > 0);
 	if (--c->refs > 0 || c->st != TF_CONN_ST_CLOSED)
 		return;
@@ -56,8 +59,12 @@ tf_conn_unref(struct tf_conn *c)
 		uv_freeaddrinfo(c->ai_list);
 	free(c->hello);
 	c->magic = 0;
+	TF_METRIC_DEC(c->l->m, connections_active);
 	tf_listener_conn_gone(c->w, c->l);
+	tf_runtime_unref(c->l->rt);
+	w = c->w;
 	free(c);
+	tf_worker_conn_gone(w);
 }
 
 static void
@@ -123,6 +130,8 @@ access_record(struct tf_conn *c, int status)
 	a.crypt_hash = hash;
 	a.crypt_keyexchange = kx;
 	tf_record_access(&c->peer, &a);
+	if (status >= 100 && status < 600)
+		TF_METRIC_INC(c->l->m, requests[status / 100 - 1]);
 }
 
 /*
@@ -155,8 +164,10 @@ respond_error(struct tf_conn *c, int status, const char *text)
 }
 
 void
-tf_conn_upstream_failed(struct tf_conn *c, int status, const char *why)
+tf_conn_upstream_failed(struct tf_conn *c, int status, int reason,
+    const char *why)
 {
+	TF_METRIC_INC(c->l->m, upstream_errors[reason]);
 	tf_log_error("conn %llu: upstream %s: %s", (unsigned long long)c->id,
 	    c->l->upstream_name, why);
 	tf_upstream_close(c);
@@ -172,8 +183,11 @@ tf_conn_upstream_failed(struct tf_conn *c, int status, const char *why)
 static void
 handshake_failed(struct tf_conn *c, const char *reason)
 {
-	if (!c->refused && (c->hello_seen || c->client_bytes > 0))
+	if (!c->refused && (c->hello_seen || c->client_bytes > 0)) {
 		tf_record_handshake_failed(&c->peer, c->hello, reason);
+		TF_METRIC_INC(c->l->m, handshake_failures[
+		    tf_metrics_reason_index(reason)]);
+	}
 }
 
 static void
@@ -206,9 +220,11 @@ tf_conn_utimer_cb(uv_timer_t *t)
 	if (c->tunnel)
 		tf_conn_close(c, "tunnel idle past upstream-timeout");
 	else if (c->up != TF_UP_READY)
-		tf_conn_upstream_failed(c, 502, "connect timed out");
+		tf_conn_upstream_failed(c, 502, TF_M_UP_TIMEOUT,
+		    "connect timed out");
 	else if (c->in_exchange)
-		tf_conn_upstream_failed(c, 504, "timed out waiting for "
+		tf_conn_upstream_failed(c, 504, TF_M_UP_TIMEOUT,
+		    "timed out waiting for "
 		    "the response");
 }
 
@@ -265,7 +281,8 @@ write_cb(uv_write_t *req, int status)
 		if (s == &c->client)
 			tf_conn_close(c, "client write failed");
 		else
-			tf_conn_upstream_failed(c, 502, uv_strerror(status));
+			tf_conn_upstream_failed(c, 502, TF_M_UP_CLOSED,
+			    uv_strerror(status));
 	} else if (c->st != TF_CONN_ST_CLOSED) {
 		tf_conn_pump(c);
 	}
@@ -423,7 +440,7 @@ exchange_done(struct tf_conn *c)
 {
 	int keep = !c->resp.close_after && c->info.keep_alive &&
 	    c->req.state == TF_HTTP_ST_DONE && !c->client.eof &&
-	    !c->req.upgrade;
+	    !c->req.upgrade && !c->w->stopping;
 
 	access_record(c, c->resp.parser.status_code);
 	if (c->resp.upgrade) {
@@ -493,6 +510,9 @@ decide(struct tf_conn *c, const struct tf_hello *h)
 	else
 		c->legacy = 1;
 	tf_record_legacy(&c->peer, h, action);
+	if (tf_metrics_version_index(v) >= 0)
+		TF_METRIC_INC(c->l->m, legacy[tf_metrics_version_index(v)]
+		    [tf_metrics_action_index(action)]);
 }
 
 /*
@@ -586,6 +606,13 @@ client_handshake(struct tf_conn *c)
 	c->st = TF_CONN_ST_PROXYING;
 	free(c->hello);
 	c->hello = NULL;
+	{
+		int vi = tf_metrics_version_index(tf_tls_version_id(
+		    c->client.tls));
+
+		if (vi >= 0)
+			TF_METRIC_INC(c->l->m, handshakes[vi]);
+	}
 	/* The first request head must come within header-timeout. */
 	c->header_timer = 1;
 	uv_timer_start(&c->ctimer, ctimer_cb, c->l->conf->header_timeout_ms,
@@ -648,7 +675,7 @@ proxy_upstream(struct tf_conn *c)
 
 			snprintf(why, sizeof(why), "TLS handshake failed: %s",
 			    tf_tls_error_text(c->upstream.tls));
-			tf_conn_upstream_failed(c, 502, why);
+			tf_conn_upstream_failed(c, 502, TF_M_UP_TLS, why);
 			return;
 		}
 		if (r == TF_TLS_AGAIN)
@@ -665,7 +692,7 @@ proxy_upstream(struct tf_conn *c)
 	if (c->up != TF_UP_READY)
 		return;
 	if (encrypt_into(&c->upstream, &c->to_up) != 0) {
-		tf_conn_upstream_failed(c, 502, tf_tls_error_text(
+		tf_conn_upstream_failed(c, 502, TF_M_UP_TLS, tf_tls_error_text(
 		    c->upstream.tls));
 		return;
 	}
@@ -675,7 +702,8 @@ proxy_upstream(struct tf_conn *c)
 	if (c->in_exchange)
 		c->resp_bytes += parse_into(&c->resp, &c->uplain, NULL);
 	if (c->resp.state == TF_HTTP_ST_ERROR) {
-		tf_conn_upstream_failed(c, 502, c->resp.why ? c->resp.why :
+		tf_conn_upstream_failed(c, 502, TF_M_UP_BAD_RESPONSE,
+		    c->resp.why ? c->resp.why :
 		    "malformed response");
 		return;
 	}
@@ -689,6 +717,7 @@ proxy_upstream(struct tf_conn *c)
 			exchange_done(c);
 		} else if (c->in_exchange) {
 			tf_conn_upstream_failed(c, 502, r == TF_TLS_EOF ?
+			    TF_M_UP_CLOSED : TF_M_UP_TLS, r == TF_TLS_EOF ?
 			    "closed the connection before the response ended" :
 			    tf_tls_error_text(c->upstream.tls));
 		} else {
@@ -880,6 +909,13 @@ hello_cb(void *arg, const struct tf_hello *h)
 }
 
 void
+tf_conn_stop(struct tf_conn *c)
+{
+	if (!c->in_exchange || c->st == TF_CONN_ST_HANDSHAKE)
+		tf_conn_close(c, "stopping");
+}
+
+void
 tf_conn_accept(struct tf_worker *w, struct tf_lstn *l, uv_stream_t *server)
 {
 	const struct tf_listener_conf *lc = l->conf;
@@ -891,7 +927,9 @@ tf_conn_accept(struct tf_worker *w, struct tf_lstn *l, uv_stream_t *server)
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return; /* the socket stays in libuv; accepted when we can */
-	atomic_fetch_add(&l->nconns, 1);
+	tf_runtime_ref(l->rt);
+	TF_METRIC_INC(l->m, connections_total);
+	TF_METRIC_INC(l->m, connections_active);
 	c->magic = TF_CONN_MAGIC;
 	c->id = tf_worker_next_id();
 	c->w = w;
@@ -901,7 +939,8 @@ tf_conn_accept(struct tf_worker *w, struct tf_lstn *l, uv_stream_t *server)
 	c->ctimer.data = c;
 	c->utimer.data = c;
 	if (uv_tcp_init(&w->loop, &c->client.tcp) != 0) {
-		atomic_fetch_sub(&l->nconns, 1);
+		TF_METRIC_DEC(l->m, connections_active);
+		tf_runtime_unref(l->rt);
 		free(c);
 		return;
 	}
@@ -927,6 +966,7 @@ tf_conn_accept(struct tf_worker *w, struct tf_lstn *l, uv_stream_t *server)
 	    &c->peer.client_port);
 	c->peer.client_ip = c->ip;
 	c->peer.listener = lc->name;
+	c->peer.fp = l->rt->fp;
 	c->rw.client_ip = c->ip;
 	c->rw.host = lc->preserve_host ? NULL : l->host_header;
 	c->req.info = &c->info;

@@ -121,8 +121,12 @@ void tf_conn_close(struct tf_conn *c, const char *why);
 
 /* The upstream could not be reached or failed: answers the request in
  * flight with status (502, 504) unless a response already started. */
-void tf_conn_upstream_failed(struct tf_conn *c, int status,
+void tf_conn_upstream_failed(struct tf_conn *c, int status, int reason,
     const char *why);
+
+/* Graceful stop: closes the connection now when no request is in flight,
+ * else once its response is complete. */
+void tf_conn_stop(struct tf_conn *c);
 
 /* Drops one reference; frees the connection when it was the last. */
 void tf_conn_unref(struct tf_conn *c);
@@ -131,6 +135,9 @@ void tf_conn_unref(struct tf_conn *c);
 void tf_conn_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 void tf_conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 void tf_conn_flush(struct tf_conn *c, struct tf_side *side);
+
+/* worker.c: a connection of a stopping worker is gone. */
+void tf_worker_conn_gone(struct tf_worker *w);
 
 /* The upstream timer: connect timeout, then upstream-timeout. */
 void tf_conn_utimer_cb(uv_timer_t *t);

@@ -1,6 +1,6 @@
 #include <errno.h>
-#include <stdatomic.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -10,6 +10,7 @@
 #include "conn.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "worker.h"
 
 #define BACKLOG 511
@@ -37,80 +38,136 @@ open_one(const struct sockaddr *sa, socklen_t len, int *fd_out)
 	return 0;
 }
 
+/* Opens one socket per worker; with port 0, all on the first one's port. */
+static struct tf_socket *
+socket_open(const struct tf_bind_conf *b, unsigned nworkers, char *err,
+    size_t errlen)
+{
+	struct tf_socket *s = tf_xcalloc(1, sizeof(*s));
+	struct sockaddr_storage ss = b->addr;
+	socklen_t len = b->addrlen;
+	unsigned w;
+
+	s->addr = b->addr;
+	s->addrlen = b->addrlen;
+	s->fds = tf_xcalloc(nworkers, sizeof(int));
+	for (w = 0; w < nworkers; w++) {
+		int r = open_one((struct sockaddr *)&ss, len, &s->fds[w]);
+
+		if (r != 0) {
+			snprintf(err, errlen, "%s:%d: bind %s: %s",
+			    b->where.file, b->where.line, b->text,
+			    strerror(-r));
+			while (w-- > 0)
+				close(s->fds[w]);
+			tf_socket_free(s);
+			return NULL;
+		}
+		if (w == 0)
+			getsockname(s->fds[0], (struct sockaddr *)&ss, &len);
+	}
+	return s;
+}
+
+void
+tf_socket_free(struct tf_socket *s)
+{
+	free(s->fds);
+	free(s);
+}
+
+static struct tf_socket *
+find_unused(struct tf_sockets *t, const struct tf_bind_conf *b)
+{
+	struct tf_socket *s;
+
+	for (s = t->head; s != NULL; s = s->next)
+		if (!s->used && s->addrlen == b->addrlen &&
+		    memcmp(&s->addr, &b->addr, b->addrlen) == 0)
+			return s;
+	return NULL;
+}
+
 int
-tf_listener_open(const struct tf_config *cfg, unsigned nworkers, int **fds,
+tf_sockets_sync(struct tf_sockets *t, const struct tf_config *cfg,
+    struct tf_socket ***binds_out, struct tf_socket **dropped, int *opened,
     char *err, size_t errlen)
 {
-	size_t i, j, nbinds = 0, k = 0;
+	struct tf_socket **binds, *fresh = NULL, *s, **pp;
+	size_t i, j, k = 0, n = 0;
 	unsigned w;
-	int *out;
 
 	for (i = 0; i < cfg->nlisteners; i++)
-		nbinds += cfg->listeners[i].nbinds;
-	out = tf_xcalloc(nbinds * nworkers, sizeof(*out));
-	for (i = 0; i < nbinds * nworkers; i++)
-		out[i] = -1;
+		n += cfg->listeners[i].nbinds;
+	binds = tf_xcalloc(n + 1, sizeof(*binds));
+	opened = opened ? opened : &(int){ 0 };
+	*opened = 0;
+	for (s = t->head; s != NULL; s = s->next)
+		s->used = 0;
 	for (i = 0; i < cfg->nlisteners; i++) {
-		const struct tf_listener_conf *lc = &cfg->listeners[i];
+		for (j = 0; j < cfg->listeners[i].nbinds; j++, k++) {
+			const struct tf_bind_conf *b =
+			    &cfg->listeners[i].binds[j];
 
-		for (j = 0; j < lc->nbinds; j++, k++) {
-			const struct tf_bind_conf *b = &lc->binds[j];
-			struct sockaddr_storage ss = b->addr;
-			socklen_t len = b->addrlen;
-
-			for (w = 0; w < nworkers; w++) {
-				int r = open_one((struct sockaddr *)&ss, len,
-				    &out[k * nworkers + w]);
-
-				if (r != 0) {
-					snprintf(err, errlen, "%s:%d: bind %s: "
-					    "%s", b->where.file, b->where.line,
-					    b->text, strerror(-r));
+			s = find_unused(t, b);
+			if (s == NULL) {
+				s = socket_open(b, t->nworkers, err, errlen);
+				if (s == NULL)
 					goto fail;
-				}
-				/* Port 0: every worker takes the first's. */
-				if (w == 0)
-					getsockname(out[k * nworkers],
-					    (struct sockaddr *)&ss, &len);
+				s->next = fresh;
+				fresh = s;
+				(*opened)++;
 			}
+			s->used = 1;
+			binds[k] = s;
 		}
 	}
-	*fds = out;
-	return (int)nbinds;
+	/* Commit: unused old sockets go, the fresh ones join. */
+	*dropped = NULL;
+	for (pp = &t->head; *pp != NULL;) {
+		s = *pp;
+		if (!s->used) {
+			*pp = s->next;
+			s->next = *dropped;
+			*dropped = s;
+		} else {
+			pp = &s->next;
+		}
+	}
+	while (fresh != NULL) {
+		s = fresh;
+		fresh = s->next;
+		s->next = t->head;
+		t->head = s;
+	}
+	*binds_out = binds;
+	return (int)n;
 fail:
-	for (i = 0; i < nbinds * nworkers; i++)
-		if (out[i] >= 0)
-			close(out[i]);
-	free(out);
+	while (fresh != NULL) {
+		s = fresh;
+		fresh = s->next;
+		for (w = 0; w < t->nworkers; w++)
+			close(s->fds[w]);
+		tf_socket_free(s);
+	}
+	free(binds);
 	return -1;
 }
 
 void
-tf_listener_announce(const struct tf_config *cfg, const int *fds,
-    unsigned nworkers)
+tf_listener_announce(const char *name, const struct tf_socket *s)
 {
-	size_t i, j, k = 0;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char ip[64];
+	uint16_t port = 0;
 
-	for (i = 0; i < cfg->nlisteners; i++) {
-		const struct tf_listener_conf *lc = &cfg->listeners[i];
-
-		for (j = 0; j < lc->nbinds; j++, k++) {
-			struct sockaddr_storage ss;
-			socklen_t len = sizeof(ss);
-			char ip[64];
-			uint16_t port = 0;
-
-			if (getsockname(fds[k * nworkers],
-			    (struct sockaddr *)&ss, &len) != 0)
-				continue;
-			tf_addr_format((struct sockaddr *)&ss, ip, sizeof(ip),
-			    &port);
-			tf_log_notice(ss.ss_family == AF_INET6 ?
-			    "listener %s: listening on [%s]:%u" :
-			    "listener %s: listening on %s:%u", lc->name, ip,
-			    port);
-		}
-	}
+	if (getsockname(s->fds[0], (struct sockaddr *)&ss, &len) != 0)
+		return;
+	tf_addr_format((struct sockaddr *)&ss, ip, sizeof(ip), &port);
+	tf_log_notice(ss.ss_family == AF_INET6 ?
+	    "listener %s: listening on [%s]:%u" :
+	    "listener %s: listening on %s:%u", name, ip, port);
 }
 
 /*
@@ -118,23 +175,23 @@ tf_listener_announce(const struct tf_config *cfg, const int *fds,
  * leaves the socket libuv accepted unclaimed, which stops libuv polling
  * the listening socket; the rest wait in the kernel's backlog. Claiming it
  * later (tf_conn_accept calls uv_accept) resumes polling. Nothing is
- * accepted and dropped.
+ * accepted and dropped. The count is the listener's, across workers and
+ * configuration generations.
  */
 static int
 at_limit(const struct tf_lstn *l)
 {
-	return atomic_load(&l->nconns) >= l->conf->max_connections;
+	return atomic_load(&l->m->connections_active) >=
+	    (int64_t)l->conf->max_connections;
 }
 
 static void
 resume_cb(uv_timer_t *t)
 {
 	struct tf_worker *w = t->data;
-	size_t i;
+	struct tf_acceptor *a;
 
-	for (i = 0; i < w->nacceptors; i++) {
-		struct tf_acceptor *a = &w->acceptors[i];
-
+	for (a = w->acceptors; a != NULL; a = a->next) {
 		if (!a->paused || at_limit(a->l) || w->stopping)
 			continue;
 		a->paused = 0;
@@ -151,7 +208,6 @@ resume_cb(uv_timer_t *t)
 void
 tf_listener_conn_gone(struct tf_worker *w, struct tf_lstn *l)
 {
-	atomic_fetch_sub(&l->nconns, 1);
 	if (w->npaused > 0)
 		resume_cb(&w->resume);
 }
@@ -178,39 +234,89 @@ connection_cb(uv_stream_t *server, int status)
 	tf_conn_accept(w, a->l, server);
 }
 
-int
-tf_listener_start(struct tf_worker *w)
+static void
+acceptor_close_cb(uv_handle_t *h)
 {
-	size_t i;
-	int r;
+	free(h->data);
+}
 
-	w->resume.data = w;
-	uv_timer_init(&w->loop, &w->resume);
-	for (i = 0; i < w->nacceptors; i++) {
-		struct tf_acceptor *a = &w->acceptors[i];
-
-		a->tcp.data = a;
-		r = uv_tcp_init(&w->loop, &a->tcp);
-		if (r == 0)
-			r = uv_tcp_open(&a->tcp, w->fds[i]);
-		if (r == 0)
-			r = uv_listen((uv_stream_t *)&a->tcp, BACKLOG,
-			    connection_cb);
-		if (r != 0)
-			return r;
+static void
+acceptor_close(struct tf_worker *w, struct tf_acceptor *a)
+{
+	if (a->paused) {
+		a->paused = 0;
+		w->npaused--;
 	}
-	return 0;
+	uv_close((uv_handle_t *)&a->tcp, acceptor_close_cb);
+}
+
+int
+tf_listener_apply(struct tf_worker *w, const struct tf_assign *as, size_t n)
+{
+	struct tf_acceptor *a, **pp, *keep = NULL;
+	size_t i;
+	int r = 0;
+
+	if (w->resume.loop == NULL) {
+		w->resume.data = w;
+		uv_timer_init(&w->loop, &w->resume);
+	}
+	for (i = 0; i < n; i++) {
+		for (pp = &w->acceptors; *pp != NULL; pp = &(*pp)->next)
+			if ((*pp)->fd == as[i].fd)
+				break;
+		if (*pp != NULL) {
+			a = *pp;              /* kept: serves the new listener */
+			*pp = a->next;
+			a->l = as[i].l;
+		} else {
+			a = tf_xcalloc(1, sizeof(*a));
+			a->w = w;
+			a->fd = as[i].fd;
+			a->l = as[i].l;
+			a->tcp.data = a;
+			r = uv_tcp_init(&w->loop, &a->tcp);
+			if (r == 0)
+				r = uv_tcp_open(&a->tcp, a->fd);
+			if (r == 0)
+				r = uv_listen((uv_stream_t *)&a->tcp, BACKLOG,
+				    connection_cb);
+			if (r != 0) {
+				tf_log(TF_LOG_ALERT, "worker %u: cannot listen "
+				    "for %s: %s", w->id, a->l->conf->name,
+				    uv_strerror(r));
+				if (a->tcp.loop != NULL)
+					uv_close((uv_handle_t *)&a->tcp,
+					    acceptor_close_cb);
+				else
+					free(a);
+				continue;
+			}
+		}
+		a->next = keep;
+		keep = a;
+	}
+	/* What is left was dropped from the configuration. */
+	while (w->acceptors != NULL) {
+		a = w->acceptors;
+		w->acceptors = a->next;
+		acceptor_close(w, a);
+	}
+	w->acceptors = keep;
+	return r;
 }
 
 void
 tf_listener_stop(struct tf_worker *w)
 {
-	size_t i;
+	struct tf_acceptor *a;
 
-	if (w->resume.loop != NULL && !uv_is_closing((uv_handle_t *)&w->resume))
+	if (w->resume.loop != NULL &&
+	    !uv_is_closing((uv_handle_t *)&w->resume))
 		uv_close((uv_handle_t *)&w->resume, NULL);
-	for (i = 0; i < w->nacceptors; i++)
-		if (w->acceptors[i].tcp.loop != NULL &&
-		    !uv_is_closing((uv_handle_t *)&w->acceptors[i].tcp))
-			uv_close((uv_handle_t *)&w->acceptors[i].tcp, NULL);
+	while (w->acceptors != NULL) {
+		a = w->acceptors;
+		w->acceptors = a->next;
+		acceptor_close(w, a);
+	}
 }

@@ -1,8 +1,10 @@
 /*
  * tlsfloor: command line, start-up, signals. The main thread runs the
- * control loop (signals only); workers run the connections.
+ * control loop: signals, reloads and the metrics server. Workers run the
+ * connections.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -17,6 +19,7 @@
 #include "http1.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -24,12 +27,15 @@
 
 struct tf_main {
 	const char *conf_path;
-	struct tf_config *cfg;
-	struct tf_runtime *rt;
+	struct tf_runtime *rt;          /* the current generation (a ref) */
+	struct tf_sockets socks;
 	struct tf_worker *workers;
 	unsigned nworkers;
+	const char *user;               /* as started; reloads keep it */
 	uv_loop_t *loop;
 	uv_signal_t sigs[4];
+	int metrics_on;
+	struct sockaddr_storage metrics_addr;
 	int stopping;
 };
 
@@ -52,18 +58,48 @@ version(void)
 	    tf_http_library_version());
 }
 
-/* Loads the file and builds every runtime object, as a reload would. */
-static int
-load(const char *path, struct tf_config **cfg, struct tf_runtime **rt,
-    char *err, size_t errlen)
+/*
+ * Reads the file and builds every runtime object: the same work for -t,
+ * start-up and SIGHUP. Returns the new generation or NULL with err.
+ */
+static struct tf_runtime *
+load(const char *path, char *err, size_t errlen)
 {
-	*cfg = tf_config_load(path, err, errlen);
-	if (*cfg == NULL)
-		return -1;
-	if (tf_runtime_new(*cfg, rt, err, errlen) != 0) {
-		tf_config_free(*cfg);
-		*cfg = NULL;
-		return -1;
+	struct tf_config *cfg;
+	struct tf_runtime *rt;
+
+	cfg = tf_config_load(path, err, errlen);
+	if (cfg == NULL)
+		return NULL;
+	if (tf_runtime_new(cfg, &rt, err, errlen) != 0) {
+		tf_config_free(cfg);
+		return NULL;
+	}
+	return rt;
+}
+
+/* Checks that every log file of cfg can be opened for appending. */
+static int
+check_logs(const struct tf_config *cfg, char *err, size_t errlen)
+{
+	const struct tf_log_dest *d[] = { &cfg->error_log, &cfg->legacy_log,
+		&cfg->access_log };
+	size_t i;
+
+	for (i = 0; i < TF_ARRAY_SIZE(d); i++) {
+		int fd;
+
+		if (d[i]->kind != TF_LOG_FILE)
+			continue;
+		fd = open(d[i]->path, O_WRONLY | O_APPEND | O_CREAT |
+		    O_CLOEXEC, 0640);
+		if (fd == -1 && errno != ENOENT) {
+			snprintf(err, errlen, "%s: cannot open: %s",
+			    d[i]->path, strerror(errno));
+			return -1;
+		}
+		if (fd != -1)
+			close(fd);
 	}
 	return 0;
 }
@@ -101,35 +137,6 @@ drop_privileges(const char *user, char *err, size_t errlen)
 	return 0;
 }
 
-static void
-signal_cb(uv_signal_t *s, int signum)
-{
-	struct tf_main *m = s->data;
-	char err[1024];
-	size_t i;
-
-	switch (signum) {
-	case SIGHUP:
-		tf_log_warn("SIGHUP: reload is not supported yet; "
-		    "configuration unchanged");
-		break;
-	case SIGUSR1:
-		if (open_logs(m->cfg, err, sizeof(err)) != 0)
-			tf_log_error("reopening logs: %s", err);
-		else
-			tf_log_notice("logs reopened");
-		break;
-	default:
-		if (m->stopping)
-			break;
-		m->stopping = 1;
-		tf_log_notice("signal %d: stopping", signum);
-		for (i = 0; i < TF_ARRAY_SIZE(m->sigs); i++)
-			uv_close((uv_handle_t *)&m->sigs[i], NULL);
-		break;
-	}
-}
-
 static unsigned
 worker_count(const struct tf_config *cfg)
 {
@@ -143,77 +150,264 @@ worker_count(const struct tf_config *cfg)
 	return n > 0 ? (unsigned)n : 1;
 }
 
+/* The sockets worker w accepts on for generation rt. */
+static struct tf_assign *
+assignment(struct tf_runtime *rt, struct tf_socket **binds, unsigned w)
+{
+	struct tf_assign *as;
+	size_t i, j, k = 0;
+
+	for (i = 0; i < rt->nlstns; i++)
+		k += rt->lstns[i].conf->nbinds;
+	as = tf_xcalloc(k + 1, sizeof(*as));
+	k = 0;
+	for (i = 0; i < rt->nlstns; i++) {
+		for (j = 0; j < rt->lstns[i].conf->nbinds; j++, k++) {
+			as[k].fd = binds[k]->fds[w];
+			as[k].l = &rt->lstns[i];
+		}
+	}
+	return as;
+}
+
+/* Logs "listening on" for the binds whose sockets are new. */
+static void
+announce(struct tf_runtime *rt, struct tf_socket **binds, int only_new,
+    const struct tf_socket *old_head)
+{
+	size_t i, j, k = 0;
+	const struct tf_socket *s;
+
+	for (i = 0; i < rt->nlstns; i++) {
+		for (j = 0; j < rt->lstns[i].conf->nbinds; j++, k++) {
+			int was = 0;
+
+			for (s = old_head; only_new && s != NULL; s = s->next)
+				if (s == binds[k])
+					was = 1;
+			if (!was)
+				tf_listener_announce(rt->lstns[i].conf->name,
+				    binds[k]);
+		}
+	}
+}
+
+/* Starts, moves or stops the metrics server to match cfg. */
+static int
+sync_metrics(struct tf_main *m, const struct tf_config *cfg, char *err,
+    size_t errlen)
+{
+	char ip[64];
+	uint16_t port;
+	int r;
+
+	if (m->metrics_on == cfg->has_metrics && (!cfg->has_metrics ||
+	    memcmp(&m->metrics_addr, &cfg->metrics_addr,
+	    cfg->metrics_addrlen) == 0))
+		return 0;
+	if (m->metrics_on)
+		tf_metrics_stop();
+	m->metrics_on = 0;
+	if (!cfg->has_metrics)
+		return 0;
+	r = tf_metrics_serve(m->loop, (const struct sockaddr *)
+	    &cfg->metrics_addr);
+	if (r != 0) {
+		snprintf(err, errlen, "%s:%d: metrics: %s",
+		    cfg->metrics_where.file, cfg->metrics_where.line,
+		    uv_strerror(r));
+		return -1;
+	}
+	m->metrics_on = 1;
+	memcpy(&m->metrics_addr, &cfg->metrics_addr, cfg->metrics_addrlen);
+	tf_addr_format((const struct sockaddr *)&cfg->metrics_addr, ip,
+	    sizeof(ip), &port);
+	tf_log_notice("metrics: listening on %s:%u", ip,
+	    (unsigned)tf_metrics_port());
+	return 0;
+}
+
+/*
+ * SIGHUP: builds a whole new generation (file, certificates, keys, CA
+ * files, sockets) and swaps it in only when all of it worked. On failure
+ * the old generation goes on serving, unchanged.
+ */
+static void
+reload(struct tf_main *m)
+{
+	struct tf_socket **binds = NULL, *dropped = NULL, *old_head, *s;
+	struct tf_runtime *rt;
+	char err[1024];
+	unsigned i;
+	int n, opened;
+
+	rt = load(m->conf_path, err, sizeof(err));
+	if (rt == NULL)
+		goto fail;
+	if (check_logs(rt->cfg, err, sizeof(err)) != 0)
+		goto fail_rt;
+	old_head = m->socks.head;
+	n = tf_sockets_sync(&m->socks, rt->cfg, &binds, &dropped, &opened,
+	    err, sizeof(err));
+	if (n < 0)
+		goto fail_rt;
+
+	/* Committed from here on. */
+	if (worker_count(rt->cfg) != m->nworkers)
+		tf_log_warn("reload: 'workers' takes effect at start; keeping "
+		    "%u", m->nworkers);
+	if ((rt->cfg->user == NULL) != (m->user == NULL) ||
+	    (m->user != NULL && strcmp(rt->cfg->user, m->user) != 0))
+		tf_log_warn("reload: 'user' takes effect at start; keeping "
+		    "%s", m->user ? m->user : "the running user");
+	if (open_logs(rt->cfg, err, sizeof(err)) != 0)
+		tf_log_error("reload: %s", err);
+	rt->generation = m->rt->generation + 1;
+	for (i = 0; i < m->nworkers; i++) {
+		tf_runtime_ref(rt);
+		tf_worker_reload(&m->workers[i], rt, assignment(rt, binds, i),
+		    (size_t)n);
+	}
+	announce(rt, binds, 1, old_head);
+	(void)opened;
+	tf_runtime_unref(m->rt);
+	m->rt = rt;
+	free(binds);
+	while (dropped != NULL) {   /* their fds are the workers' to close */
+		s = dropped;
+		dropped = s->next;
+		tf_socket_free(s);
+	}
+	if (sync_metrics(m, rt->cfg, err, sizeof(err)) != 0)
+		tf_log_error("reload: %s", err);
+	tf_metrics_reload(1);
+	tf_metrics_set_generation(rt->generation);
+	tf_log_notice("configuration %s reloaded: generation %llu",
+	    m->conf_path, (unsigned long long)rt->generation);
+	return;
+fail_rt:
+	tf_runtime_unref(rt);
+fail:
+	tf_metrics_reload(0);
+	tf_log_error("config reload failed: %s", err);
+}
+
+static void
+stop(struct tf_main *m, int signum)
+{
+	unsigned i;
+
+	if (m->stopping)
+		return;
+	m->stopping = 1;
+	tf_log_notice("signal %d: stopping; requests in flight have %llu ms",
+	    signum, (unsigned long long)m->rt->cfg->shutdown_timeout_ms);
+	for (i = 0; i < TF_ARRAY_SIZE(m->sigs); i++)
+		uv_close((uv_handle_t *)&m->sigs[i], NULL);
+	if (m->metrics_on)
+		tf_metrics_stop();
+	for (i = 0; i < m->nworkers; i++)
+		tf_worker_stop(&m->workers[i]);
+}
+
+static void
+signal_cb(uv_signal_t *s, int signum)
+{
+	struct tf_main *m = s->data;
+	char err[1024];
+
+	switch (signum) {
+	case SIGHUP:
+		reload(m);
+		break;
+	case SIGUSR1:
+		if (open_logs(m->rt->cfg, err, sizeof(err)) != 0)
+			tf_log_error("reopening logs: %s", err);
+		else
+			tf_log_notice("logs reopened");
+		break;
+	default:
+		stop(m, signum);
+		break;
+	}
+}
+
 static int
 run(struct tf_main *m)
 {
 	static const int signums[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+	struct tf_socket **binds = NULL, *dropped = NULL;
+	const struct tf_config *cfg = m->rt->cfg;
 	char err[1024];
-	int *fds = NULL, nbinds;
 	unsigned i;
 	size_t k;
+	int n;
 
-	if (open_logs(m->cfg, err, sizeof(err)) != 0) {
+	if (open_logs(cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "tlsfloor: %s\n", err);
 		return 1;
 	}
-	for (k = 0; k < m->cfg->nlisteners; k++) {
-		const struct tf_listener_conf *lc = &m->cfg->listeners[k];
-
-		if (!lc->upstream_verify)
+	for (k = 0; k < cfg->nlisteners; k++) {
+		if (!cfg->listeners[k].upstream_verify)
 			tf_log_warn("listener %s: upstream-verify off: the "
 			    "upstream's certificate is NOT checked (labs "
-			    "only)", lc->name);
+			    "only)", cfg->listeners[k].name);
 	}
-	m->nworkers = worker_count(m->cfg);
-	nbinds = tf_listener_open(m->cfg, m->nworkers, &fds, err, sizeof(err));
-	if (nbinds < 0) {
-		tf_log(TF_LOG_ALERT, "%s", err);
-		fprintf(stderr, "tlsfloor: %s\n", err);
-		return 1;
-	}
-	if (drop_privileges(m->cfg->user, err, sizeof(err)) != 0) {
-		tf_log(TF_LOG_ALERT, "%s", err);
-		fprintf(stderr, "tlsfloor: %s\n", err);
-		return 1;
-	}
+	m->nworkers = worker_count(cfg);
+	m->socks.nworkers = m->nworkers;
+	n = tf_sockets_sync(&m->socks, cfg, &binds, &dropped, NULL, err,
+	    sizeof(err));
+	if (n < 0)
+		goto fail;
 	m->loop = uv_default_loop();
+	if (sync_metrics(m, cfg, err, sizeof(err)) != 0)
+		goto fail;
+	m->user = cfg->user;
+	if (drop_privileges(cfg->user, err, sizeof(err)) != 0)
+		goto fail;
 	for (i = 0; i < TF_ARRAY_SIZE(signums); i++) {
 		m->sigs[i].data = m;
 		uv_signal_init(m->loop, &m->sigs[i]);
 		uv_signal_start(&m->sigs[i], signal_cb, signums[i]);
 	}
+	m->rt->generation = 1;
+	tf_metrics_set_generation(1);
 	m->workers = tf_xcalloc(m->nworkers, sizeof(*m->workers));
 	for (i = 0; i < m->nworkers; i++) {
-		int *wfds = tf_xcalloc((size_t)nbinds + 1, sizeof(int));
 		int r;
 
-		for (k = 0; k < (size_t)nbinds; k++)
-			wfds[k] = fds[k * m->nworkers + i];
-		r = tf_worker_start(&m->workers[i], i, m->rt, wfds,
-		    (size_t)nbinds);
+		tf_runtime_ref(m->rt);
+		r = tf_worker_start(&m->workers[i], i, m->rt,
+		    assignment(m->rt, binds, i), (size_t)n);
 		if (r != 0) {
-			tf_log(TF_LOG_ALERT, "cannot start worker %u: %s", i,
-			    uv_strerror(r));
-			exit(1);
+			snprintf(err, sizeof(err), "cannot start worker %u: %s",
+			    i, uv_strerror(r));
+			goto fail;
 		}
 	}
-	tf_listener_announce(m->cfg, fds, m->nworkers);
+	announce(m->rt, binds, 0, NULL);
+	free(binds);
 	tf_log_notice("tlsfloor %s started: %u workers, configuration %s",
 	    PACKAGE_VERSION, m->nworkers, m->conf_path);
 
 	uv_run(m->loop, UV_RUN_DEFAULT);
 
-	for (i = 0; i < m->nworkers; i++) {
-		int *wfds = m->workers[i].fds;
-
-		tf_worker_stop(&m->workers[i]);
-		free(wfds);
-	}
+	for (i = 0; i < m->nworkers; i++)
+		tf_worker_join(&m->workers[i]);
 	free(m->workers);
-	free(fds);
+	while (m->socks.head != NULL) {
+		struct tf_socket *s = m->socks.head;
+
+		m->socks.head = s->next;
+		tf_socket_free(s);
+	}
 	tf_log_notice("stopped");
 	uv_loop_close(m->loop);
 	return 0;
+fail:
+	tf_log(TF_LOG_ALERT, "%s", err);
+	fprintf(stderr, "tlsfloor: %s\n", err);
+	return 1;
 }
 
 int
@@ -250,19 +444,18 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 
-	if (load(m.conf_path, &m.cfg, &m.rt, err, sizeof(err)) != 0) {
+	m.rt = load(m.conf_path, err, sizeof(err));
+	if (m.rt == NULL) {
 		fprintf(stderr, "tlsfloor: %s\n", err);
 		return 1;
 	}
 	if (test) {
 		printf("tlsfloor: configuration %s is valid\n", m.conf_path);
-		tf_runtime_free(m.rt);
-		tf_config_free(m.cfg);
+		tf_runtime_unref(m.rt);
 		return 0;
 	}
 	r = run(&m);
-	tf_runtime_free(m.rt);
-	tf_config_free(m.cfg);
+	tf_runtime_unref(m.rt);
 	tf_log_close_all();
 	return r;
 }

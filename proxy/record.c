@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fingerprints.h"
 #include "hello.h"
 #include "json.h"
 #include "log.h"
@@ -37,7 +38,8 @@ begin(struct tf_json *j, const char *event, const struct tf_record_peer *p)
 
 /* The fingerprint fields shared by legacy_client and handshake_failed. */
 static void
-hello_fields(struct tf_json *j, const struct tf_hello *h)
+hello_fields(struct tf_json *j, const struct tf_hello *h,
+    const struct tf_fingerprints *fp)
 {
 	char v[8], ja3[4096], md5[33], ja4[37];
 	size_t i;
@@ -81,6 +83,7 @@ hello_fields(struct tf_json *j, const struct tf_hello *h)
 		tf_json_array_str(j, s);
 	}
 	tf_json_array_end(j);
+	md5[0] = '\0';
 	if (tf_hello_ja3(h, ja3, sizeof(ja3)) != (size_t)-1) {
 		tf_hello_md5_hex(ja3, md5);
 		tf_json_str(j, "ja3", ja3);
@@ -91,7 +94,8 @@ hello_fields(struct tf_json *j, const struct tf_hello *h)
 	}
 	tf_hello_ja4(h, ja4);
 	tf_json_str(j, "ja4", ja4);
-	tf_json_null(j, "client_guess");
+	tf_json_str(j, "client_guess", fp == NULL ? NULL :
+	    tf_fingerprints_guess(fp, ja4, md5[0] ? md5 : NULL));
 }
 
 static void
@@ -117,7 +121,7 @@ tf_record_legacy(const struct tf_record_peer *p, const struct tf_hello *h,
 	tf_json_init(&j, buf, sizeof(buf));
 	begin(&j, "legacy_client", p);
 	tf_json_str(&j, "action", action);
-	hello_fields(&j, h);
+	hello_fields(&j, h, p->fp);
 	finish(&j, TF_STREAM_LEGACY);
 }
 
@@ -133,7 +137,7 @@ tf_record_handshake_failed(const struct tf_record_peer *p,
 	tf_json_init(&j, buf, sizeof(buf));
 	begin(&j, "handshake_failed", p);
 	tf_json_str(&j, "reason", reason);
-	hello_fields(&j, h);
+	hello_fields(&j, h, p->fp);
 	finish(&j, TF_STREAM_LEGACY);
 }
 

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+struct tf_fingerprints;
 struct tf_hello;
 
 /* Who a record is about. */
@@ -14,6 +15,7 @@ struct tf_record_peer {
 	const char *listener;
 	const char *client_ip;
 	uint16_t client_port;
+	const struct tf_fingerprints *fp;  /* for client_guess; may be NULL */
 };
 
 /* A ClientHello below the floor; action is refused, allowed_audit or

@@ -771,6 +771,12 @@ tf_tls_version(const struct tf_tls *t)
 	return v ? v : "unknown";
 }
 
+uint16_t
+tf_tls_version_id(const struct tf_tls *t)
+{
+	return (uint16_t)SSL_version(t->ssl);
+}
+
 const char *
 tf_tls_cipher(const struct tf_tls *t)
 {

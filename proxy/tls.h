@@ -102,6 +102,7 @@ const char *tf_tls_error_text(const struct tf_tls *t);
 /* The negotiated protocol as "TLS1.2", cipher as its standard name,
  * and the IIS crypt_* hex values; valid after the handshake. */
 const char *tf_tls_version(const struct tf_tls *t);
+uint16_t tf_tls_version_id(const struct tf_tls *t);
 const char *tf_tls_cipher(const struct tf_tls *t);
 void tf_tls_iis_crypt(const struct tf_tls *t, char proto[8], char cipher[8],
     char hash[8], char kx[8]);

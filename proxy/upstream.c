@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "tls.h"
 #include "upstream.h"
 #include "worker.h"
@@ -103,7 +104,7 @@ connect_cb(uv_connect_t *req, int status)
 	    &c->upstream.out, c->l->sni, c->l->verify_name);
 	if (c->upstream.tls == NULL) {
 		snprintf(why, sizeof(why), "cannot set up TLS");
-		tf_conn_upstream_failed(c, 502, why);
+		tf_conn_upstream_failed(c, 502, TF_M_UP_TLS, why);
 		tf_conn_unref(c);
 		return;
 	}
@@ -124,7 +125,7 @@ connect_next(struct tf_conn *c)
 		snprintf(why, sizeof(why), "connect failed: %s",
 		    c->up_err ? uv_strerror(c->up_err) : "no address");
 		c->up = TF_UP_NONE;
-		tf_conn_upstream_failed(c, 502, why);
+		tf_conn_upstream_failed(c, 502, TF_M_UP_CONNECT, why);
 		return;
 	}
 	c->ai_next = ai->ai_next;
@@ -166,7 +167,7 @@ gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 		snprintf(why, sizeof(why), "cannot resolve: %s",
 		    uv_strerror(status));
 		c->up = TF_UP_NONE;
-		tf_conn_upstream_failed(c, 502, why);
+		tf_conn_upstream_failed(c, 502, TF_M_UP_RESOLVE, why);
 		tf_conn_unref(c);
 		return;
 	}
@@ -190,7 +191,8 @@ tf_upstream_start(struct tf_conn *c)
 	if (c->upstream.in.data == NULL &&
 	    (tf_buf_init(&c->upstream.in, CIPHER_BUF) != 0 ||
 	    tf_buf_init(&c->upstream.out, CIPHER_BUF) != 0)) {
-		tf_conn_upstream_failed(c, 502, "out of memory");
+		tf_conn_upstream_failed(c, 502, TF_M_UP_CONNECT,
+		    "out of memory");
 		return;
 	}
 	memset(&hints, 0, sizeof(hints));
@@ -205,7 +207,8 @@ tf_upstream_start(struct tf_conn *c)
 	    c->l->upstream_port, &hints);
 	if (r != 0) {
 		c->up = TF_UP_NONE;
-		tf_conn_upstream_failed(c, 502, uv_strerror(r));
+		tf_conn_upstream_failed(c, 502, TF_M_UP_RESOLVE,
+		    uv_strerror(r));
 		return;
 	}
 	c->refs++;

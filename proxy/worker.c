@@ -4,9 +4,11 @@
 #include <string.h>
 
 #include "config.h"
+#include "fingerprints.h"
 #include "conn.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -35,6 +37,26 @@ xasprintf(const char *fmt, ...)
 	return tf_xstrdup(buf);
 }
 
+static void
+runtime_free(struct tf_runtime *rt)
+{
+	size_t i;
+
+	for (i = 0; i < rt->nlstns; i++) {
+		struct tf_lstn *l = &rt->lstns[i];
+
+		tf_tls_server_free(l->server);
+		tf_tls_client_free(l->client);
+		free(l->upstream_port);
+		free(l->upstream_name);
+		free(l->host_header);
+	}
+	free(rt->lstns);
+	tf_fingerprints_free(rt->fp);
+	tf_config_free(rt->cfg);
+	free(rt);
+}
+
 int
 tf_runtime_new(struct tf_config *cfg, struct tf_runtime **out, char *err,
     size_t errlen)
@@ -42,8 +64,15 @@ tf_runtime_new(struct tf_config *cfg, struct tf_runtime **out, char *err,
 	struct tf_runtime *rt = tf_xcalloc(1, sizeof(*rt));
 	size_t i;
 
-	rt->cfg = cfg;
 	rt->lstns = tf_xcalloc(cfg->nlisteners, sizeof(*rt->lstns));
+	atomic_init(&rt->refs, 1);
+	rt->fp = cfg->fingerprints ? tf_fingerprints_load(cfg->fingerprints,
+	    err, errlen) : tf_fingerprints_builtin();
+	if (rt->fp == NULL) {
+		free(rt->lstns);
+		free(rt);
+		return -1;
+	}
 	for (i = 0; i < cfg->nlisteners; i++) {
 		const struct tf_listener_conf *lc = &cfg->listeners[i];
 		struct tf_lstn *l = &rt->lstns[i];
@@ -53,9 +82,12 @@ tf_runtime_new(struct tf_config *cfg, struct tf_runtime **out, char *err,
 
 		rt->nlstns++;
 		l->conf = lc;
+		l->rt = rt;
+		l->m = tf_metrics_listener(lc->name);
 		if (tf_tls_server_new(lc, &l->server, err, errlen) != 0 ||
 		    tf_tls_client_new(lc, &l->client, err, errlen) != 0) {
-			tf_runtime_free(rt);
+			rt->cfg = NULL; /* not ours on failure */
+			runtime_free(rt);
 			return -1;
 		}
 		l->upstream_port = xasprintf("%u", lc->upstream_port);
@@ -69,95 +101,166 @@ tf_runtime_new(struct tf_config *cfg, struct tf_runtime **out, char *err,
 		l->sni = name;
 		l->verify_name = name;
 	}
+	rt->cfg = cfg;
 	*out = rt;
 	return 0;
 }
 
 void
-tf_runtime_free(struct tf_runtime *rt)
+tf_runtime_ref(struct tf_runtime *rt)
 {
-	size_t i;
+	atomic_fetch_add(&rt->refs, 1);
+}
 
-	if (rt == NULL)
-		return;
-	for (i = 0; i < rt->nlstns; i++) {
-		struct tf_lstn *l = &rt->lstns[i];
+void
+tf_runtime_unref(struct tf_runtime *rt)
+{
+	if (rt != NULL && atomic_fetch_sub(&rt->refs, 1) == 1)
+		runtime_free(rt);
+}
 
-		tf_tls_server_free(l->server);
-		tf_tls_client_free(l->client);
-		free(l->upstream_port);
-		free(l->upstream_name);
-		free(l->host_header);
+static void
+stop_timer_cb(uv_timer_t *t)
+{
+	struct tf_worker *w = t->data;
+
+	if (w->conns != NULL)
+		tf_log_notice("worker %u: shutdown-timeout: closing the "
+		    "connections left", w->id);
+	while (w->conns != NULL)
+		tf_conn_close(w->conns, "shutdown-timeout");
+	uv_close((uv_handle_t *)&w->stop_timer, NULL);
+}
+
+void
+tf_worker_conn_gone(struct tf_worker *w)
+{
+	if (w->stopping && w->conns == NULL &&
+	    !uv_is_closing((uv_handle_t *)&w->stop_timer))
+		stop_timer_cb(&w->stop_timer);
+}
+
+static void
+begin_stop(struct tf_worker *w)
+{
+	struct tf_conn *c, *next;
+
+	w->stopping = 1;
+	tf_listener_stop(w);
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		tf_conn_stop(c);
 	}
-	free(rt->lstns);
-	free(rt);
+	uv_close((uv_handle_t *)&w->wake, NULL);
+	if (w->conns == NULL)
+		uv_close((uv_handle_t *)&w->stop_timer, NULL);
+	else
+		uv_timer_start(&w->stop_timer, stop_timer_cb,
+		    w->rt->cfg->shutdown_timeout_ms, 0);
 }
 
 static void
 wake_cb(uv_async_t *a)
 {
 	struct tf_worker *w;
+	struct tf_runtime *rt, *old;
+	struct tf_assign *as;
+	size_t n;
+	int stop;
 
 	TF_CAST_OBJ(w, a->data, TF_WORKER_MAGIC);
-	w->stopping = 1;
-	tf_listener_stop(w);
-	while (w->conns != NULL)
-		tf_conn_close(w->conns, "stopping");
-	uv_close((uv_handle_t *)&w->wake, NULL);
+	uv_mutex_lock(&w->lock);
+	rt = w->next_rt;
+	as = w->next_assign;
+	n = w->next_nassign;
+	stop = w->stop_requested;
+	w->next_rt = NULL;
+	w->next_assign = NULL;
+	uv_mutex_unlock(&w->lock);
+
+	if (rt != NULL) {
+		old = w->rt;
+		w->rt = rt;
+		if (!w->stopping)
+			tf_listener_apply(w, as, n);
+		tf_runtime_unref(old);
+		free(as);
+	}
+	if (stop && !w->stopping)
+		begin_stop(w);
 }
 
 static void
 worker_main(void *arg)
 {
 	struct tf_worker *w = arg;
-	int r;
 
-	r = tf_listener_start(w);
-	if (r != 0) {
-		tf_log(TF_LOG_ALERT, "worker %u: cannot listen: %s", w->id,
-		    uv_strerror(r));
-		wake_cb(&w->wake);
-	}
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 }
 
 int
 tf_worker_start(struct tf_worker *w, unsigned id, struct tf_runtime *rt,
-    int *fds, size_t nfds)
+    struct tf_assign *as, size_t n)
 {
-	size_t i, j, k = 0;
 	int r;
 
 	memset(w, 0, sizeof(*w));
 	w->magic = TF_WORKER_MAGIC;
 	w->id = id;
 	w->rt = rt;
-	w->fds = fds;
-	w->nacceptors = nfds;
-	w->acceptors = tf_xcalloc(nfds, sizeof(*w->acceptors));
-	for (i = 0; i < rt->nlstns; i++) {
-		for (j = 0; j < rt->lstns[i].conf->nbinds; j++, k++) {
-			w->acceptors[k].w = w;
-			w->acceptors[k].l = &rt->lstns[i];
-		}
-	}
-	TF_ASSERT(k == nfds);
-	r = uv_loop_init(&w->loop);
+	r = uv_mutex_init(&w->lock);
+	if (r == 0)
+		r = uv_loop_init(&w->loop);
 	if (r != 0)
 		return r;
 	w->wake.data = w;
+	w->stop_timer.data = w;
+	uv_timer_init(&w->loop, &w->stop_timer);
 	r = uv_async_init(&w->loop, &w->wake, wake_cb);
+	if (r != 0)
+		return r;
+	r = tf_listener_apply(w, as, n);
+	free(as);
 	if (r != 0)
 		return r;
 	return uv_thread_create(&w->thread, worker_main, w);
 }
 
 void
+tf_worker_reload(struct tf_worker *w, struct tf_runtime *rt,
+    struct tf_assign *as, size_t n)
+{
+	uv_mutex_lock(&w->lock);
+	if (w->next_rt != NULL) {   /* a reload the worker has not seen */
+		tf_runtime_unref(w->next_rt);
+		free(w->next_assign);
+	}
+	w->next_rt = rt;
+	w->next_assign = as;
+	w->next_nassign = n;
+	uv_mutex_unlock(&w->lock);
+	uv_async_send(&w->wake);
+}
+
+void
 tf_worker_stop(struct tf_worker *w)
 {
+	uv_mutex_lock(&w->lock);
+	w->stop_requested = 1;
+	uv_mutex_unlock(&w->lock);
 	uv_async_send(&w->wake);
+}
+
+void
+tf_worker_join(struct tf_worker *w)
+{
 	uv_thread_join(&w->thread);
 	TF_ASSERT(uv_loop_close(&w->loop) == 0);
-	free(w->acceptors);
+	if (w->next_rt != NULL) {
+		tf_runtime_unref(w->next_rt);
+		free(w->next_assign);
+	}
+	tf_runtime_unref(w->rt);
+	uv_mutex_destroy(&w->lock);
 	w->magic = 0;
 }

@@ -1064,12 +1064,6 @@ TEST(not_supported_yet)
 	struct tf_config *cfg;
 
 	setup();
-	global_err("metrics 127.0.0.1:9451",
-	    "'metrics' is not supported yet");
-	global_err("fingerprints /etc/tlsfloor/fingerprints.tsv",
-	    "'fingerprints' is not supported yet");
-	global_err("shutdown-timeout 30s",
-	    "'shutdown-timeout' is not supported yet");
 	listener_err("route a.example B.example up.example:443",
 	    "'route' is not supported yet");
 	listener_err("proxy-protocol on",
