@@ -76,7 +76,7 @@ int tf_metrics_render(char **out, size_t *len);
 int tf_metrics_serve(uv_loop_t *loop, const struct sockaddr *addr);
 void tf_metrics_stop(void);
 
-/* The port the metrics server listens on (after tf_metrics_serve). */
+/* The port tf_metrics_serve() bound (useful with port 0), or -1. */
 int tf_metrics_port(void);
 
 #endif
