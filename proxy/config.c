@@ -1005,7 +1005,7 @@ static const struct directive directives[] = {
 	{ "upstream", do_upstream, 1, 1, SCOPE_LISTENER, ONCE,
 	    .not_yet = NOT_YET_NO },
 	{ "route", do_route, 2, ARGS_MANY, SCOPE_LISTENER, REPEAT,
-	    .not_yet = NOT_YET_ALL },
+	    .not_yet = NOT_YET_NO },
 	{ "upstream-ca", set_path, 1, 1, SCOPE_LISTENER, ONCE,
 	    .not_yet = NOT_YET_NO,
 	    .off = LST(upstream_ca), .where_off = LST(upstream_ca_where) },

@@ -12,6 +12,7 @@
  */
 #include <stdatomic.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "conn.h"
@@ -28,6 +29,7 @@
 #define DRAIN_TIMEOUT_MS 5000  /* last bytes to a client that won't read */
 
 static void pump_once(struct tf_conn *c);
+static int find_route(const struct tf_lstn *l, const char *name, size_t n);
 
 static struct tf_side *
 side_of(struct tf_conn *c, uv_handle_t *h)
@@ -121,7 +123,7 @@ access_record(struct tf_conn *c, int status)
 	a.status = status;
 	a.bytes_in = c->req_bytes;
 	a.bytes_out = c->resp_bytes;
-	a.upstream = c->l->upstream_name;
+	a.upstream = c->target ? c->target->name : c->l->targets[0].name;
 	a.upstream_tls = c->upstream_tls[0] ? c->upstream_tls : NULL;
 	a.duration_ms = uv_now(&c->w->loop) - c->req_start;
 	a.legacy = c->legacy;
@@ -169,7 +171,7 @@ tf_conn_upstream_failed(struct tf_conn *c, int status, int reason,
 {
 	TF_METRIC_INC(c->l->m, upstream_errors[reason]);
 	tf_log_error("conn %llu: upstream %s: %s", (unsigned long long)c->id,
-	    c->l->upstream_name, why);
+	    (c->up_target ? c->up_target : c->target)->name, why);
 	tf_upstream_close(c);
 	uv_timer_stop(&c->utimer);
 	if (c->in_exchange) {
@@ -426,7 +428,10 @@ request_head_done(struct tf_conn *c)
 	c->resp.req_keep_alive = c->info.keep_alive && !c->client.eof;
 	c->resp.req_http10 = c->info.http10;
 	c->resp.req_upgrade = c->req.upgrade;
-	if (c->up == TF_UP_READY) {
+	if (c->up != TF_UP_NONE && c->up_target != c->target) {
+		/* Without SNI, Host chose another route: a new upstream. */
+		tf_upstream_switch(c);
+	} else if (c->up == TF_UP_READY) {
 		uv_timer_start(&c->utimer, tf_conn_utimer_cb,
 		    c->l->conf->upstream_timeout_ms,
 		    c->l->conf->upstream_timeout_ms);
@@ -655,6 +660,8 @@ proxy_requests(struct tf_conn *c)
 		}
 		respond_error(c, c->req.status, c->req.status == 431 ?
 		    "The request head is too large." :
+		    c->req.status == 421 ? "This host is not served on this "
+		    "connection's server name." :
 		    c->req.status == 501 ? "Not implemented." :
 		    "The request is malformed.");
 	}
@@ -896,6 +903,7 @@ hello_cb(void *arg, const struct tf_hello *h)
 
 			memcpy(c->sni, h->sni, n);
 			c->sni[n] = '\0';
+			c->sni_route = find_route(c->l, c->sni, n);
 		}
 		decide(c, h);
 		/* Kept for a handshake_failed record, until the handshake
@@ -906,6 +914,53 @@ hello_cb(void *arg, const struct tf_hello *h)
 	}
 	/* Below the floor and not let in: BoringSSL sends alert 70. */
 	return c->legacy ? TF_TLS_HELLO_LOWER_FLOOR : TF_TLS_HELLO_CONTINUE;
+}
+
+/* The route whose names hold name (n bytes, any case); -1: none. */
+static int
+find_route(const struct tf_lstn *l, const char *name, size_t n)
+{
+	size_t i, j;
+
+	for (i = 1; i < l->ntargets; i++)
+		for (j = 0; j < l->targets[i].nnames; j++)
+			if (strlen(l->targets[i].names[j]) == n &&
+			    strncasecmp(l->targets[i].names[j], name, n) == 0)
+				return (int)i;
+	return -1;
+}
+
+/*
+ * SPEC "Routes": the SNI picks the route; without SNI, the Host header
+ * does; with neither matching, the listener's upstream. A Host that names
+ * another route than the SNI's is refused with 421.
+ */
+static const char *
+route_cb(void *arg, const struct tf_http_reqinfo *info, int *status)
+{
+	struct tf_conn *c = arg;
+	const char *host = info->host, *colon;
+	size_t n = strlen(host);
+	int by_host, t;
+
+	if (host[0] == '[')
+		colon = strchr(host, ']') ? strchr(host, ']') + 1 : host + n;
+	else
+		colon = strchr(host, ':');
+	if (colon != NULL && colon < host + n && *colon == ':')
+		n = (size_t)(colon - host);
+	by_host = info->has_host ? find_route(c->l, host, n) : -1;
+	if (c->sni[0] != '\0') {
+		t = c->sni_route > 0 ? c->sni_route : 0;
+		if (by_host > 0 && by_host != t) {
+			*status = 421;
+			return NULL;
+		}
+	} else {
+		t = by_host > 0 ? by_host : 0;
+	}
+	c->target = &c->l->targets[t];
+	return c->l->conf->preserve_host ? NULL : c->target->host_header;
 }
 
 void
@@ -968,7 +1023,10 @@ tf_conn_accept(struct tf_worker *w, struct tf_lstn *l, uv_stream_t *server)
 	c->peer.listener = lc->name;
 	c->peer.fp = l->rt->fp;
 	c->rw.client_ip = c->ip;
-	c->rw.host = lc->preserve_host ? NULL : l->host_header;
+	c->rw.route = route_cb;
+	c->rw.arg = c;
+	c->target = &l->targets[0];
+	c->sni_route = -1;
 	c->req.info = &c->info;
 
 	if (tf_buf_init(&c->client.in, CIPHER_BUF) != 0 ||

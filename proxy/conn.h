@@ -17,6 +17,7 @@
 
 struct tf_worker;
 struct tf_lstn;
+struct tf_target;
 struct tf_tls;
 struct tf_hello;
 
@@ -66,6 +67,9 @@ struct tf_conn {
 	struct tf_side client;
 	struct tf_side upstream;
 	enum tf_up_state up;
+	const struct tf_target *target;    /* where this request goes */
+	const struct tf_target *up_target; /* where the upstream leg goes */
+	int sni_route;             /* target index the SNI names; -1: none */
 	unsigned up_gen;           /* bumps when an upstream is abandoned */
 	uv_timer_t ctimer;         /* handshake / header / idle / drain */
 	uv_timer_t utimer;         /* upstream connect / inactivity */
@@ -145,5 +149,8 @@ void tf_conn_utimer_cb(uv_timer_t *t);
 /* upstream.c */
 void tf_upstream_start(struct tf_conn *c);
 void tf_upstream_close(struct tf_conn *c);
+/* Closes the upstream connection but keeps the request waiting for it
+ * (its target changed); the next connection carries it. */
+void tf_upstream_switch(struct tf_conn *c);
 
 #endif

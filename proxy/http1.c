@@ -240,6 +240,7 @@ request_head(struct tf_http *h)
 	llhttp_t *p = &h->parser;
 	struct tf_http_reqinfo *info = h->info;
 	const struct tf_http_field *xff[8];
+	const char *rewritten;
 	size_t i, nxff = 0;
 	int has_host = 0;
 
@@ -280,12 +281,17 @@ request_head(struct tf_http *h)
 	}
 	h->upgrade = p->upgrade;
 
+	rewritten = h->rw->route(h->rw->arg, info, &h->status);
+	if (h->status != 0) {
+		h->why = "Host names another route than the SNI";
+		return -1;
+	}
 	emit(h, info->method, strlen(info->method));
 	emit(h, " ", 1);
 	emit(h, h->store + h->url, h->url_len);
 	emit(h, " HTTP/1.1\r\n", 11);
-	if (h->rw->host != NULL)
-		emitf(h, "Host: %s\r\n", h->rw->host);
+	if (rewritten != NULL)
+		emitf(h, "Host: %s\r\n", rewritten);
 	else if (has_host)
 		emitf(h, "Host: %s\r\n", info->host);
 	for (i = 0; i < h->nfields; i++) {

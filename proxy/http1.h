@@ -32,9 +32,20 @@ struct tf_http_field {
 	uint32_t value, value_len;
 };
 
+struct tf_http_reqinfo;
+
+/*
+ * Chooses where a request goes once its head is read: returns the Host to
+ * send (NULL keeps the client's), or NULL with *status set (421) to refuse
+ * it.
+ */
+typedef const char *tf_http_route_cb(void *arg,
+    const struct tf_http_reqinfo *info, int *status);
+
 /* Rewriting parameters for a request head. */
 struct tf_http_rewrite {
-	const char *host;       /* Host to send; NULL keeps the client's */
+	tf_http_route_cb *route;
+	void *arg;
 	const char *client_ip;  /* appended to X-Forwarded-For */
 };
 

@@ -54,11 +54,17 @@ close_handle(struct tf_conn *c, enum tf_up_state next)
 void
 tf_upstream_close(struct tf_conn *c)
 {
+	tf_buf_consume(&c->to_up, tf_buf_len(&c->to_up));
+	tf_upstream_switch(c);
+}
+
+void
+tf_upstream_switch(struct tf_conn *c)
+{
 	c->up_gen++;
 	c->upstream_tls[0] = '\0';
 	tf_http_reset(&c->resp);
 	tf_buf_consume(&c->uplain, tf_buf_len(&c->uplain));
-	tf_buf_consume(&c->to_up, tf_buf_len(&c->to_up));
 	switch (c->up) {
 	case TF_UP_NONE:
 	case TF_UP_CLOSING:
@@ -101,7 +107,7 @@ connect_cb(uv_connect_t *req, int status)
 	tf_buf_consume(&c->upstream.in, tf_buf_len(&c->upstream.in));
 	tf_buf_consume(&c->upstream.out, tf_buf_len(&c->upstream.out));
 	c->upstream.tls = tf_tls_connect(c->l->client, &c->upstream.in,
-	    &c->upstream.out, c->l->sni, c->l->verify_name);
+	    &c->upstream.out, c->up_target->sni, c->up_target->sni);
 	if (c->upstream.tls == NULL) {
 		snprintf(why, sizeof(why), "cannot set up TLS");
 		tf_conn_upstream_failed(c, 502, TF_M_UP_TLS, why);
@@ -203,8 +209,9 @@ tf_upstream_start(struct tf_conn *c)
 	c->up = TF_UP_RESOLVING;
 	uv_timer_start(&c->utimer, tf_conn_utimer_cb,
 	    lc->upstream_connect_timeout_ms, 0);
-	r = uv_getaddrinfo(&c->w->loop, &c->gai, gai_cb, lc->upstream_host,
-	    c->l->upstream_port, &hints);
+	c->up_target = c->target;
+	r = uv_getaddrinfo(&c->w->loop, &c->gai, gai_cb, c->up_target->host,
+	    c->up_target->port_text, &hints);
 	if (r != 0) {
 		c->up = TF_UP_NONE;
 		tf_conn_upstream_failed(c, 502, TF_M_UP_RESOLVE,

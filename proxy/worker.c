@@ -45,16 +45,39 @@ runtime_free(struct tf_runtime *rt)
 	for (i = 0; i < rt->nlstns; i++) {
 		struct tf_lstn *l = &rt->lstns[i];
 
+		size_t j;
+
 		tf_tls_server_free(l->server);
 		tf_tls_client_free(l->client);
-		free(l->upstream_port);
-		free(l->upstream_name);
-		free(l->host_header);
+		for (j = 0; j < l->ntargets; j++) {
+			free(l->targets[j].port_text);
+			free(l->targets[j].name);
+			free(l->targets[j].host_header);
+		}
+		free(l->targets);
 	}
 	free(rt->lstns);
 	tf_fingerprints_free(rt->fp);
 	tf_config_free(rt->cfg);
 	free(rt);
+}
+
+/* Fills a target for HOST:PORT; sni NULL: the host's own name. */
+static void
+target_init(struct tf_target *t, const char *host, uint16_t port,
+    const char *sni)
+{
+	int v6 = strchr(host, ':') != NULL;
+
+	t->host = host;
+	t->port = port;
+	t->port_text = xasprintf("%u", port);
+	t->name = xasprintf(v6 ? "[%s]:%u" : "%s:%u", host, port);
+	if (port == 443)
+		t->host_header = xasprintf(v6 ? "[%s]" : "%s", host);
+	else
+		t->host_header = tf_xstrdup(t->name);
+	t->sni = sni ? sni : host;
 }
 
 int
@@ -76,9 +99,7 @@ tf_runtime_new(struct tf_config *cfg, struct tf_runtime **out, char *err,
 	for (i = 0; i < cfg->nlisteners; i++) {
 		const struct tf_listener_conf *lc = &cfg->listeners[i];
 		struct tf_lstn *l = &rt->lstns[i];
-		int v6 = strchr(lc->upstream_host, ':') != NULL;
-		const char *name = lc->upstream_sni ? lc->upstream_sni :
-		    lc->upstream_host;
+		size_t j;
 
 		rt->nlstns++;
 		l->conf = lc;
@@ -90,16 +111,17 @@ tf_runtime_new(struct tf_config *cfg, struct tf_runtime **out, char *err,
 			runtime_free(rt);
 			return -1;
 		}
-		l->upstream_port = xasprintf("%u", lc->upstream_port);
-		l->upstream_name = xasprintf(v6 ? "[%s]:%u" : "%s:%u",
-		    lc->upstream_host, lc->upstream_port);
-		if (lc->upstream_port == 443)
-			l->host_header = xasprintf(v6 ? "[%s]" : "%s",
-			    lc->upstream_host);
-		else
-			l->host_header = tf_xstrdup(l->upstream_name);
-		l->sni = name;
-		l->verify_name = name;
+		l->targets = tf_xcalloc(lc->nroutes + 1, sizeof(*l->targets));
+		l->ntargets = lc->nroutes + 1;
+		target_init(&l->targets[0], lc->upstream_host,
+		    lc->upstream_port, lc->upstream_sni);
+		for (j = 0; j < lc->nroutes; j++) {
+			const struct tf_route_conf *r = &lc->routes[j];
+
+			target_init(&l->targets[j + 1], r->host, r->port, NULL);
+			l->targets[j + 1].names = r->names;
+			l->targets[j + 1].nnames = r->nnames;
+		}
 	}
 	rt->cfg = cfg;
 	*out = rt;

@@ -27,6 +27,18 @@ struct tf_tls_server;
 
 #define TF_WORKER_MAGIC 0x3017a5e1
 
+/* Where requests go: the listener's upstream, or one of its routes. */
+struct tf_target {
+	const char *host;               /* the configuration's */
+	uint16_t port;
+	char *port_text;                /* for getaddrinfo */
+	char *name;                     /* "host:port", for records and logs */
+	char *host_header;              /* Host sent upstream */
+	const char *sni;                /* SNI sent, name verified */
+	char **names;                   /* route: SNI / Host names it takes */
+	size_t nnames;
+};
+
 /* A listener's runtime objects, built once per generation. */
 struct tf_lstn {
 	const struct tf_listener_conf *conf;
@@ -34,11 +46,8 @@ struct tf_lstn {
 	struct tf_mlistener *m;         /* its counters (across generations) */
 	struct tf_tls_server *server;   /* client-facing TLS */
 	struct tf_tls_client *client;   /* upstream TLS */
-	char *upstream_port;            /* the port as text, for getaddrinfo */
-	char *upstream_name;            /* "host:port", for records and logs */
-	char *host_header;              /* Host sent upstream */
-	const char *sni;                /* SNI sent upstream */
-	const char *verify_name;        /* name verified in its certificate */
+	struct tf_target *targets;      /* [0]: upstream; then the routes */
+	size_t ntargets;
 };
 
 /*

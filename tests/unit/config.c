@@ -1064,8 +1064,6 @@ TEST(not_supported_yet)
 	struct tf_config *cfg;
 
 	setup();
-	listener_err("route a.example B.example up.example:443",
-	    "'route' is not supported yet");
 	listener_err("proxy-protocol on",
 	    "'proxy-protocol on' is not supported yet");
 
