@@ -96,18 +96,6 @@ enum {
 	REPEAT = 1,
 };
 
-/*
- * How far a directive's behaviour is built. NOT_YET_* directives are parsed
- * and checked in full, then refused by gate(); delete the .not_yet of a
- * table entry when its behaviour lands.
- */
-enum not_yet {
-	NOT_YET_NO = 0,
-	NOT_YET_ALL,    /* every use is refused */
-	NOT_YET_VALUE,  /* refused when the argument is not_yet_value */
-	NOT_YET_UNLESS, /* refused unless the argument is not_yet_value */
-};
-
 /* The arguments of one line; argv[0] is the directive name. */
 struct args {
 	char **argv;
@@ -142,8 +130,6 @@ struct directive {
 	unsigned max_args;      /* ARGS_MANY: no limit */
 	unsigned scope;         /* SCOPE_* bits */
 	unsigned repeatable;    /* ONCE or REPEAT */
-	enum not_yet not_yet;
-	const char *not_yet_value;
 	size_t off;             /* field for the generic handlers */
 	size_t where_off;       /* its struct tf_where; 0: none */
 };
@@ -954,118 +940,63 @@ do_max_header_size(struct parser *p, const struct directive *d,
 
 /*
  * Every directive: name, handler, argument counts, scope, ONCE or REPEAT per
- * scope; then the "not supported yet" gate (see gate()); then the field the
- * generic handlers store into.
+ * scope; then the field the generic handlers store into.
  */
 static const struct directive directives[] = {
 	{ "include", do_include, 1, 1, SCOPE_GLOBAL | SCOPE_LISTENER, REPEAT,
-	    .not_yet = NOT_YET_NO },
-	{ "listener", do_listener, 1, 2, SCOPE_GLOBAL, REPEAT,
-	    .not_yet = NOT_YET_NO },
+	    .off = 0 },
+	{ "listener", do_listener, 1, 2, SCOPE_GLOBAL, REPEAT, .off = 0 },
 
-	{ "workers", do_workers, 1, 1, SCOPE_GLOBAL, ONCE,
-	    .not_yet = NOT_YET_NO },
+	{ "workers", do_workers, 1, 1, SCOPE_GLOBAL, ONCE, .off = 0 },
 	{ "user", set_string, 1, 1, SCOPE_GLOBAL, ONCE,
-	    .not_yet = NOT_YET_NO,
 	    .off = CFG(user) },
 	{ "error-log", set_log, 1, 1, SCOPE_GLOBAL, ONCE,
-	    .not_yet = NOT_YET_NO,
 	    .off = CFG(error_log) },
 	{ "legacy-log", set_log, 1, 1, SCOPE_GLOBAL, ONCE,
-	    .not_yet = NOT_YET_NO,
 	    .off = CFG(legacy_log) },
 	{ "access-log", set_log, 1, 1, SCOPE_GLOBAL, ONCE,
-	    .not_yet = NOT_YET_NO,
 	    .off = CFG(access_log) },
-	{ "metrics", do_metrics, 1, 1, SCOPE_GLOBAL, ONCE,
-	    .not_yet = NOT_YET_NO },
+	{ "metrics", do_metrics, 1, 1, SCOPE_GLOBAL, ONCE, .off = 0 },
 	{ "fingerprints", set_path, 1, 1, SCOPE_GLOBAL, ONCE,
-	    .not_yet = NOT_YET_NO,
 	    .off = CFG(fingerprints) },
 	{ "shutdown-timeout", set_duration, 1, 1, SCOPE_GLOBAL, ONCE,
-	    .not_yet = NOT_YET_NO,
 	    .off = CFG(shutdown_timeout_ms) },
 
-	{ "bind", do_bind, 1, 1, SCOPE_LISTENER, REPEAT,
-	    .not_yet = NOT_YET_NO },
-	{ "cert", do_cert, 1, 2, SCOPE_LISTENER, REPEAT,
-	    .not_yet = NOT_YET_NO },
-	{ "min-tls", do_min_tls, 1, 1, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_NO },
-	{ "mode", do_mode, 1, 1, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_NO },
-	{ "exempt", do_exempt, 1, ARGS_MANY, SCOPE_LISTENER, REPEAT,
-	    .not_yet = NOT_YET_NO },
+	{ "bind", do_bind, 1, 1, SCOPE_LISTENER, REPEAT, .off = 0 },
+	{ "cert", do_cert, 1, 2, SCOPE_LISTENER, REPEAT, .off = 0 },
+	{ "min-tls", do_min_tls, 1, 1, SCOPE_LISTENER, ONCE, .off = 0 },
+	{ "mode", do_mode, 1, 1, SCOPE_LISTENER, ONCE, .off = 0 },
+	{ "exempt", do_exempt, 1, ARGS_MANY, SCOPE_LISTENER, REPEAT, .off = 0 },
 	{ "ciphers", set_ciphers, 1, ARGS_MANY, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_NO,
 	    .off = LST(ciphers), .where_off = LST(ciphers_where) },
 	{ "proxy-protocol", set_flag, 1, 1, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_VALUE, .not_yet_value = "on",
 	    .off = LST(proxy_protocol) },
-	{ "upstream", do_upstream, 1, 1, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_NO },
-	{ "route", do_route, 2, ARGS_MANY, SCOPE_LISTENER, REPEAT,
-	    .not_yet = NOT_YET_NO },
+	{ "upstream", do_upstream, 1, 1, SCOPE_LISTENER, ONCE, .off = 0 },
+	{ "route", do_route, 2, ARGS_MANY, SCOPE_LISTENER, REPEAT, .off = 0 },
 	{ "upstream-ca", set_path, 1, 1, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_NO,
 	    .off = LST(upstream_ca), .where_off = LST(upstream_ca_where) },
 	{ "upstream-sni", set_string, 1, 1, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_NO,
 	    .off = LST(upstream_sni) },
 	{ "upstream-verify", set_flag, 1, 1, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_NO,
 	    .off = LST(upstream_verify) },
 	{ "preserve-host", set_flag, 1, 1, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_NO,
 	    .off = LST(preserve_host) },
 	{ "handshake-timeout", set_timeout, 1, 1, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_NO,
 	    .off = LST(handshake_timeout_ms) },
 	{ "header-timeout", set_timeout, 1, 1, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_NO,
 	    .off = LST(header_timeout_ms) },
 	{ "idle-timeout", set_timeout, 1, 1, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_NO,
 	    .off = LST(idle_timeout_ms) },
 	{ "upstream-connect-timeout", set_timeout, 1, 1, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_NO,
 	    .off = LST(upstream_connect_timeout_ms) },
 	{ "upstream-timeout", set_timeout, 1, 1, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_NO,
 	    .off = LST(upstream_timeout_ms) },
-	{ "max-connections", do_max_connections, 1, 1, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_NO },
-	{ "max-header-size", do_max_header_size, 1, 1, SCOPE_LISTENER, ONCE,
-	    .not_yet = NOT_YET_NO },
+	{ "max-connections", do_max_connections, 1, 1, SCOPE_LISTENER, ONCE, .off = 0 },
+	{ "max-header-size", do_max_header_size, 1, 1, SCOPE_LISTENER, ONCE, .off = 0 },
 };
 
 /* The seen_* masks have one bit per directive. */
 _Static_assert(TF_ARRAY_SIZE(directives) <= 64, "too many directives");
-
-/*
- * The "not supported yet" gate, in one place: runs after the handler, so a
- * bad value is reported as such first. Returns 0, or -1 with the error set.
- */
-static int
-gate(struct parser *p, const struct directive *d, const struct args *a)
-{
-	switch (d->not_yet) {
-	case NOT_YET_NO:
-		return 0;
-	case NOT_YET_ALL:
-		break;
-	case NOT_YET_VALUE:
-		if (strcmp(a->argv[1], d->not_yet_value) != 0)
-			return 0;
-		return perr(p, "'%s %s' is not supported yet", d->name,
-		    a->argv[1]);
-	case NOT_YET_UNLESS:
-		if (strcmp(a->argv[1], d->not_yet_value) == 0)
-			return 0;
-		break;
-	}
-	return perr(p, "'%s' is not supported yet", d->name);
-}
 
 /*
  * Splits one line in place into a: blanks separate arguments, "..." holds
@@ -1167,9 +1098,7 @@ parse_line(struct parser *p, char *line, struct args *a)
 			return perr(p, "'%s' is duplicate", d->name);
 		*seen |= bit;
 	}
-	if (d->fn(p, d, a) == -1)
-		return -1;
-	return gate(p, d, a);
+	return d->fn(p, d, a);
 }
 
 /*

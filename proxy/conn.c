@@ -19,6 +19,7 @@
 #include "hello.h"
 #include "listener.h"
 #include "metrics.h"
+#include "proxyproto.h"
 #include "log.h"
 #include "tls.h"
 #include "worker.h"
@@ -573,11 +574,49 @@ peek_first_bytes(struct tf_conn *c)
 	return 0;
 }
 
+/*
+ * proxy-protocol on: the load balancer's PROXY header comes first; its
+ * source address becomes the client's for records, exemptions and
+ * X-Forwarded-For. Returns 0 when done, TF_TLS_AGAIN to wait, -1 when the
+ * connection was closed.
+ */
+static int
+read_proxy_header(struct tf_conn *c)
+{
+	struct sockaddr_storage src;
+	size_t used = 0;
+	int r;
+
+	r = tf_proxy_parse((const uint8_t *)tf_buf_head(&c->client.in),
+	    tf_buf_len(&c->client.in), &src, &used);
+	if (r == TF_PROXY_AGAIN && !c->client.eof)
+		return TF_TLS_AGAIN;
+	if (r != TF_PROXY_OK) {
+		tf_log_info("conn %llu: %s: no valid PROXY protocol header",
+		    (unsigned long long)c->id, c->ip);
+		tf_conn_close(c, "bad PROXY header");
+		return -1;
+	}
+	tf_buf_consume(&c->client.in, used);
+	c->proxied = 1;
+	if (src.ss_family != AF_UNSPEC) {
+		c->addr = src;
+		tf_addr_format((struct sockaddr *)&src, c->ip, sizeof(c->ip),
+		    &c->peer.client_port);
+	}
+	return 0;
+}
+
 static void
 client_handshake(struct tf_conn *c)
 {
 	int r;
 
+	if (c->l->conf->proxy_protocol && !c->proxied) {
+		r = read_proxy_header(c);
+		if (r != 0)
+			return;
+	}
 	if (!c->peeked) {
 		r = peek_first_bytes(c);
 		if (r < 0)

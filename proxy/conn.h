@@ -94,6 +94,7 @@ struct tf_conn {
 	struct tf_hello *hello;    /* kept until the handshake completes */
 	int hello_seen;
 	int peeked;                /* the first bytes were looked at */
+	int proxied;               /* the PROXY header was read */
 	int decided;               /* the floor decision is made */
 	int refused;               /* below the floor: recorded, refused */
 	int legacy;                /* let in below the floor (audit, exempt) */
