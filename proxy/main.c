@@ -20,6 +20,7 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "report.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -47,6 +48,8 @@ usage(FILE *f)
 	    "       tlsfloor -t [-c FILE]     check the configuration\n"
 	    "       tlsfloor -V | --version   print versions\n"
 	    "       tlsfloor -h | --help      this help\n"
+	    "       tlsfloor report [--html OUT] [--json] [--since TIME] "
+	    "LOG...\n"
 	    "default FILE: %s\n", DEFAULT_CONF);
 }
 
@@ -434,9 +437,7 @@ main(int argc, char **argv)
 		} else if (strcmp(a, "-c") == 0 && i + 1 < argc) {
 			m.conf_path = argv[++i];
 		} else if (strcmp(a, "report") == 0 && i == 1) {
-			fprintf(stderr, "tlsfloor: report is not supported "
-			    "yet\n");
-			return 1;
+			return tf_report_main(argc - 1, argv + 1);
 		} else {
 			usage(stderr);
 			return 2;
