@@ -408,10 +408,17 @@ def replay_one(args, cap, hello, mode, keep):
     out["bytes"] = len(data)
 
     t0 = time.monotonic()
+    # bind() before connect(): bind picks a port no socket of this host
+    # holds, so a connection's port names it alone in the records (connect
+    # alone may reuse a port towards another address).
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host
+                         else socket.AF_INET)
     try:
-        sock = socket.create_connection((args.host, args.port),
-                                        timeout=args.timeout)
+        sock.settimeout(args.timeout)
+        sock.bind((args.host, 0))
+        sock.connect((args.host, args.port))
     except OSError as e:
+        sock.close()
         out["result"] = "connect_error"
         out["error"] = str(e)
         return out
