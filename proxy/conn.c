@@ -259,9 +259,10 @@ tf_conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		tf_buf_commit(&s->in, (size_t)nread);
 		if (s == &c->client)
 			c->client_bytes += (uint64_t)nread;
-		if (c->tunnel || (s == &c->upstream && c->in_exchange &&
-		    c->up == TF_UP_READY))
-			uv_timer_again(&c->utimer); /* upstream-timeout */
+		/* upstream-timeout counts silence: bytes moving either way
+		 * (an upload still arriving, a response arriving) reset it. */
+		if (c->tunnel || (c->in_exchange && c->up == TF_UP_READY))
+			uv_timer_again(&c->utimer);
 	} else if (nread < 0) {
 		s->eof = 1;
 		uv_read_stop(stream);

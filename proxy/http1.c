@@ -21,6 +21,20 @@
 
 static llhttp_settings_t settings;
 
+/* States of the chunked-body scan (struct tf_http.ck). */
+enum {
+	CK_OFF = 0,     /* not a chunked body, or finished, or lost */
+	CK_SIZE,        /* hex digits of a chunk size */
+	CK_EXT,         /* after ';' on a chunk-size line */
+	CK_SIZE_LF,     /* the LF ending a chunk-size line */
+	CK_DATA,        /* ck_size bytes of data */
+	CK_DATA_CR,
+	CK_DATA_LF,
+	CK_TRAILER,     /* at the start of a trailer line */
+	CK_TRAILER_LINE,
+	CK_END_LF,      /* the LF of the empty line ending the body */
+};
+
 /* The HTTP methods llhttp knows (not its RTSP ones). */
 static const char *const known_methods[] = {
 #define TF_METHOD(num, name, string) #string,
@@ -107,6 +121,12 @@ on_header_field_complete(llhttp_t *p)
 {
 	struct tf_http *h = from_parser(p);
 
+	if (!h->in_field) {
+		/* llhttp 8.1 takes ": x", a field without a name. */
+		h->why = "empty header field name";
+		h->status = p->type == HTTP_REQUEST ? 400 : 502;
+		return HPE_USER;
+	}
 	h->in_field = 0;
 	h->fields[h->nfields - 1].value = (uint32_t)h->store_len;
 	return 0;
@@ -116,8 +136,10 @@ static int
 on_header_value(llhttp_t *p, const char *at, size_t n)
 {
 	struct tf_http *h = from_parser(p);
-	struct tf_http_field *f = &h->fields[h->nfields - 1];
+	struct tf_http_field *f;
 
+	TF_ASSERT(h->nfields > 0); /* a name came first */
+	f = &h->fields[h->nfields - 1];
 	if (store_append(h, at, n) != 0)
 		return HPE_USER;
 	f->value_len += (uint32_t)n;
@@ -192,6 +214,27 @@ listed_in_connection(const struct tf_http *h, const struct tf_http_field *f)
 	return 0;
 }
 
+/*
+ * A Connection header naming a framing field would make us drop the field
+ * while forwarding the body it frames: the next hop would read the body
+ * as a request (smuggling). Such a message is refused.
+ */
+static int
+framing_listed_in_connection(const struct tf_http *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->nfields; i++) {
+		const struct tf_http_field *f = &h->fields[i];
+
+		if ((name_is(h, f, "content-length") ||
+		    name_is(h, f, "transfer-encoding") ||
+		    name_is(h, f, "host")) && listed_in_connection(h, f))
+			return 1;
+	}
+	return 0;
+}
+
 static void
 emit(struct tf_http *h, const void *p, size_t n)
 {
@@ -223,6 +266,19 @@ emit_field(struct tf_http *h, const struct tf_http_field *f)
 	emit(h, ": ", 2);
 	emit(h, h->store + f->value, f->value_len);
 	emit(h, "\r\n", 2);
+}
+
+/* The body is re-chunked: the Transfer-Encoding fields go on as they
+ * were (a "gzip, chunked" body stays gzip), chunked last. */
+static void
+emit_transfer_encoding(struct tf_http *h)
+{
+	size_t i;
+
+	h->chunked_out = 1;
+	for (i = 0; i < h->nfields; i++)
+		if (name_is(h, &h->fields[i], "transfer-encoding"))
+			emit_field(h, &h->fields[i]);
 }
 
 static void
@@ -270,6 +326,10 @@ request_head(struct tf_http *h)
 		}
 	}
 	info->has_host = has_host;
+	if (framing_listed_in_connection(h)) {
+		h->why = "Connection names a framing header";
+		return -1;
+	}
 	if (!has_host && !info->http10) {
 		h->why = "HTTP/1.1 request without Host";
 		return -1;
@@ -321,10 +381,8 @@ request_head(struct tf_http *h)
 		emit(h, ", ", 2);
 	}
 	emitf(h, "%s\r\nX-Forwarded-Proto: https\r\n", h->rw->client_ip);
-	if (p->flags & F_CHUNKED) {
-		h->chunked_out = 1;
-		emit(h, "Transfer-Encoding: chunked\r\n", 28);
-	}
+	if (p->flags & F_CHUNKED)
+		emit_transfer_encoding(h);
 	if (h->upgrade)
 		emit(h, "Connection: Upgrade\r\n", 21);
 	emit(h, "\r\n", 2);
@@ -339,6 +397,10 @@ response_head(struct tf_http *h)
 	    p->status_code == 304 || p->status_code < 200;
 	size_t i;
 
+	if (framing_listed_in_connection(h)) {
+		h->why = "Connection names a framing header";
+		return -1;
+	}
 	if (p->status_code == 101) {
 		if (!h->req_upgrade) {
 			h->why = "upstream switched protocols unasked";
@@ -366,10 +428,8 @@ response_head(struct tf_http *h)
 	}
 	if (h->upgrade)
 		emit(h, "Connection: Upgrade\r\n", 21);
-	if (!no_body && (p->flags & F_CHUNKED)) {
-		h->chunked_out = 1;
-		emit(h, "Transfer-Encoding: chunked\r\n", 28);
-	}
+	if (!no_body && (p->flags & F_CHUNKED))
+		emit_transfer_encoding(h);
 	if (p->status_code >= 200 && !h->upgrade) {
 		if (h->close_after)
 			emit(h, "Connection: close\r\n", 19);
@@ -407,6 +467,13 @@ on_headers_complete(llhttp_t *p)
 		}
 	}
 	h->state = TF_HTTP_ST_BODY;
+	if (r == 0 && (p->flags & F_CHUNKED)) {
+		/* Pause, so that the next feed starts at the first chunk. */
+		h->ck = CK_SIZE;
+		h->ck_size = 0;
+		h->ck_digits = 0;
+		return HPE_PAUSED;
+	}
 	return r; /* 1: a response to HEAD has no body */
 }
 
@@ -429,6 +496,7 @@ static void
 scan_reset(struct tf_http *h)
 {
 	h->at_start = 1;
+	h->ck = CK_OFF;
 	h->scan_done = 0;
 	h->scan_line_len = 0;
 	h->scan_lines = 0;
@@ -541,9 +609,10 @@ ext_method(struct tf_http *h, const char *p, size_t n)
 }
 
 /*
- * Checks the line endings of a head before llhttp parses it: llhttp 8.1
- * lets obs-fold (a line starting with a blank) and bare LF through even in
- * strict mode, and both hide smuggling. Returns 0 or -1 with why set.
+ * Checks the lines of a head before llhttp parses it: llhttp 8.1 lets
+ * obs-fold (a line starting with a blank), bare LF and a field without a
+ * name through even in strict mode, and each can hide smuggling. Returns 0
+ * or -1 with why set.
  */
 static int
 scan_head(struct tf_http *h, const char *p, size_t n)
@@ -569,11 +638,104 @@ scan_head(struct tf_http *h, const char *p, size_t n)
 				h->why = "obsolete line folding in the head";
 				return -1;
 			}
+			if (h->scan_line_len == 0 && h->scan_lines > 0 &&
+			    c == ':') {
+				/* llhttp 8.1 reads ": x" as more of the
+				 * previous field's value. */
+				h->why = "empty header field name";
+				return -1;
+			}
 			h->scan_line_len++;
 		}
 		h->scan_prev = c;
 	}
 	return 0;
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Follows the chunk framing of a body just ahead of llhttp and rewrites
+ * each chunk extension to a bare name of the same length (";a=1;b=2"
+ * becomes ";xxx;xxx"): llhttp 8.1 rejects a token value followed by
+ * another extension, which RFC 9112 7.1.1 allows, and extensions are
+ * dropped anyway. Anything unexpected stops the scan (CK_OFF) and leaves
+ * the bytes to llhttp's judgement, so the scan can only ever change bytes
+ * after a ';' on a line both it and llhttp read as a chunk-size line.
+ */
+static void
+chunk_scan(struct tf_http *h, char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && h->ck != CK_OFF; i++) {
+		unsigned char c = (unsigned char)p[i];
+		size_t k;
+
+		switch (h->ck) {
+		case CK_SIZE:
+			if (hexval(c) >= 0 && h->ck_digits < 15) {
+				h->ck_size = h->ck_size * 16 +
+				    (uint64_t)hexval(c);
+				h->ck_digits++;
+			} else if (c == ';' && h->ck_digits > 0) {
+				h->ck = CK_EXT;
+			} else if (c == '\r' && h->ck_digits > 0) {
+				h->ck = CK_SIZE_LF;
+			} else {
+				h->ck = CK_OFF;
+			}
+			break;
+		case CK_EXT:
+			if (c == '\r')
+				h->ck = CK_SIZE_LF;
+			else if (c == '\n' || c < 0x20 || c == 0x7f)
+				h->ck = CK_OFF;  /* malformed: llhttp says so */
+			else if (c != ';')
+				p[i] = 'x';
+			break;
+		case CK_SIZE_LF:
+			if (c != '\n')
+				h->ck = CK_OFF;
+			else
+				h->ck = h->ck_size == 0 ? CK_TRAILER : CK_DATA;
+			h->ck_digits = 0;
+			break;
+		case CK_DATA:
+			k = n - i < h->ck_size ? n - i : (size_t)h->ck_size;
+			h->ck_size -= k;
+			i += k - 1;
+			if (h->ck_size == 0)
+				h->ck = CK_DATA_CR;
+			break;
+		case CK_DATA_CR:
+			h->ck = c == '\r' ? CK_DATA_LF : CK_OFF;
+			break;
+		case CK_DATA_LF:
+			h->ck = c == '\n' ? CK_SIZE : CK_OFF;
+			break;
+		case CK_TRAILER:
+			h->ck = c == '\r' ? CK_END_LF : CK_TRAILER_LINE;
+			break;
+		case CK_TRAILER_LINE:
+			if (c == '\n')
+				h->ck = CK_TRAILER;
+			break;
+		case CK_END_LF:
+			h->ck = CK_OFF;
+			break;
+		}
+	}
 }
 
 static size_t
@@ -588,7 +750,7 @@ feed_error(struct tf_http *h, size_t used)
 }
 
 size_t
-tf_http_feed(struct tf_http *h, const char *p, size_t n)
+tf_http_feed(struct tf_http *h, char *p, size_t n)
 {
 	llhttp_errno_t e;
 	size_t used = 0;
@@ -606,6 +768,8 @@ tf_http_feed(struct tf_http *h, const char *p, size_t n)
 	}
 	if (h->state == TF_HTTP_ST_HEAD && scan_head(h, p, n) != 0)
 		return feed_error(h, 0);
+	if (h->state == TF_HTTP_ST_BODY && h->ck != CK_OFF)
+		chunk_scan(h, p, n);
 	if (n > 0)
 		h->at_start = 0;
 	if (m > 0) {
@@ -637,15 +801,15 @@ tf_http_feed(struct tf_http *h, const char *p, size_t n)
 int
 tf_http_finish(struct tf_http *h)
 {
+	llhttp_errno_t e;
+
 	if (h->state == TF_HTTP_ST_DONE)
 		return 0;
-	if (llhttp_finish(&h->parser) == HPE_OK &&
-	    h->state == TF_HTTP_ST_DONE)
-		return 0;
-	if (llhttp_get_errno(&h->parser) == HPE_PAUSED &&
-	    h->state == TF_HTTP_ST_DONE)
-		return 0;
-	return -1;
+	/* A read-to-close body ends here; on_message_complete pauses, so
+	 * llhttp_finish answers HPE_PAUSED for a complete message. */
+	e = llhttp_finish(&h->parser);
+	return h->state == TF_HTTP_ST_DONE && (e == HPE_OK ||
+	    e == HPE_PAUSED) ? 0 : -1;
 }
 
 void

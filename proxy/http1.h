@@ -93,6 +93,12 @@ struct tf_http {
 	unsigned char scan_prev;
 	char ext_method[32];    /* a method llhttp does not know, or "" */
 
+	/* Chunked body scan: chunk extensions are rewritten in place to bare
+	 * names before llhttp reads them (8.1 rejects "a;x=1;y=2"). */
+	int ck;                 /* state; 0: off */
+	int ck_digits;
+	uint64_t ck_size;       /* the size being read, or data left */
+
 	/* Per message. */
 	int chunked_out;        /* body is re-chunked */
 	int upgrade;            /* request: asks for Upgrade; response: 101 */
@@ -117,11 +123,12 @@ void tf_http_free(struct tf_http *h);
 size_t tf_http_out_need(const struct tf_http *h, size_t n);
 
 /*
- * Feeds n bytes. Returns the bytes consumed: fewer than n when a message
+ * Feeds n bytes (chunk extensions in them may be rewritten in place; they
+ * are dropped anyway). Returns the bytes consumed: fewer than n when a message
  * completed (state DONE; the rest belongs to the next message) or on an
  * error (state ERROR, with status 400/431/502 and why set).
  */
-size_t tf_http_feed(struct tf_http *h, const char *p, size_t n);
+size_t tf_http_feed(struct tf_http *h, char *p, size_t n);
 
 /* The peer closed: completes a read-to-close message. Returns 0 when the
  * message is now complete, -1 when it was cut short. */
