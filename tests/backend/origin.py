@@ -23,20 +23,66 @@ Endpoints (any method unless noted):
   GET /slow/MS      waits MS milliseconds, then 200 "slow done"
   GET /status/CODE  that status, small body (none for 1xx, 204, 304)
 
+For the HTTP framing, timeout and WebSocket tests:
+  /head             200 text with Content-Length and X-Head-Test; HEAD
+                    gets the same head and no body
+  /chunked/N[?size=S][&ext=multi]  N pattern bytes in a chunked response:
+                    chunks of varying sizes around S (default 65536), hex
+                    sizes in mixed case with leading zeros, chunk extensions
+                    (;ext=1, ;name="quoted; value", ;flag, ;a;b=2; with
+                    ext=multi, several with token values: ;a=1;b=2,
+                    ;x=y;flag, ;p=1;q=2;r=3, ...), then the trailers
+                    X-Trailer-Sha256 and X-Trailer-Len (announced in
+                    Trailer); X-Sha256 in the head. HEAD: head only.
+  /nolength/N       N pattern bytes with neither Content-Length nor
+                    Transfer-Encoding (HTTP/1.1), then the connection closes
+  /stream/N?pause=MS&piece=B  N pattern bytes with Content-Length, written
+                    in pieces of B bytes (default N/4) with MS ms (default
+                    1000) between them: a response that keeps moving slowly
+  /expect[/ok]      honours "Expect: 100-continue": 100 Continue is sent
+                    (by the request parser, as for every other path), then
+                    the body is read; 200 JSON method, expect,
+                    continue_sent, len, sha256
+  /expect/417       417 at once, without 100 and without reading the body,
+  /expect/401       or 401 (with WWW-Authenticate); Connection: close
+  /malformed/KIND   an invalid response, then close; KIND in MALFORMED
+                    below (bad status line, bad chunk size, CL and TE, a
+                    head over 1 MiB, ...), or "truncated": a valid head
+                    with Content-Length 100, then 10 bytes and the close
+  /silent           reads the request, never answers; returns when the
+                    peer closes (or after 600 s)
+  /ws               WebSocket (RFC 6455): 101 with Sec-WebSocket-Accept,
+                    then echoes every data frame (text, binary, fragments as
+                    they come) with the client's opcode, answers ping with
+                    pong, and a close frame with a close frame (then ends).
+                    Client frames must be masked (else close 1002).
+  GET /log[?since=N] JSON {"total": T, "requests": [...]}: every request
+                    line that reached the origin, parsed or not, numbered
+                    from 1 (n, conn, method, path, line, ok); since=N
+                    lists those after number N; "by_path" counts the listed
+                    ones per path (query left out). /log requests are in
+                    it too.
+
+Any method works on every path (RPC_IN_DATA, RPC_OUT_DATA, PROPFIND, ...);
+/echo reports the method, body length and sha256.
+
 Request bodies may use Content-Length or chunked encoding. One log line
 per request (and per failed handshake) goes to stderr.
 """
 
 import argparse
+import base64
 import hashlib
 import http.server
 import json
 import os
 import socket
 import ssl
+import struct
 import sys
 import threading
 import time
+import urllib.parse
 
 PIECE = 64 * 1024
 PATTERN_MOD = 251
@@ -47,6 +93,47 @@ MAX_BYTES = 1 << 40
 STATS_LOCK = threading.Lock()
 STATS = {"handshakes": 0, "connections": 0, "requests": 0}
 SHA_CACHE = {}
+REQLOG = []          # every request line that arrived (see /log)
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B57"
+
+# /malformed/KIND: response bytes no HTTP/1.1 recipient may accept as they
+# are. Each is sent, then the connection closes.
+MALFORMED = {
+    # status line
+    "status": b"HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\nok",
+    "version": b"HTTQ/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    "garbage": b"\x00\x01\x02 this is not HTTP\r\n\r\n",
+    # framing
+    "chunksize": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 b"zz\r\nhello\r\n0\r\n\r\n",
+    "chunkovf": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"10000000000000005\r\nhello\r\n0\r\n\r\n",
+    "clte": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    "cl2": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n"
+           b"\r\nhello!!",
+    "badcl": b"HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\nhello",
+    "negcl": b"HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nhello",
+    # header syntax
+    "headername": b"HTTP/1.1 200 OK\r\nBad Header: x\r\n"
+                  b"Content-Length: 5\r\n\r\nhello",
+    "spacecolon": b"HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\nhello",
+    "nul": b"HTTP/1.1 200 OK\r\nX-Nul: a\x00b\r\nContent-Length: 5\r\n"
+           b"\r\nhello",
+    # the head ends before its blank line
+    "cuthead": b"HTTP/1.1 200 OK\r\nContent-Le",
+    # larger than any max-header-size (64k by default, 1m at most)
+    "bighead": b"HTTP/1.1 200 OK\r\n" +
+               b"".join(b"X-Big-%04d: %s\r\n" % (i, b"b" * 1000)
+                        for i in range(1100)) +
+               b"Content-Length: 2\r\n\r\nok",
+    # 101 to a request that asked for no upgrade
+    "unasked101": b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                  b"Connection: Upgrade\r\n\r\n",
+}
+# Valid heads whose body is cut short by the close (not a 502 case: the
+# head may already have gone on).
+TRUNCATED = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"
 
 
 def count(name):
@@ -82,6 +169,16 @@ def pattern_sha256(n):
     return digest
 
 
+def ws_unmask(data, mask):
+    """XORs data with the 4-byte WebSocket masking key."""
+    n = len(data)
+    if n == 0:
+        return data
+    key = (mask * (n // 4 + 1))[:n]
+    return (int.from_bytes(data, "big") ^
+            int.from_bytes(key, "big")).to_bytes(n, "big")
+
+
 class BadRequest(Exception):
     pass
 
@@ -110,6 +207,38 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if name.startswith("do_"):
             return self.dispatch
         raise AttributeError(name)
+
+    # -- request log and Expect ---------------------------------------------
+
+    def parse_request(self):
+        """Parses as the base class does, and logs every request line that
+        arrived, parsed or not (see /log)."""
+        self.continue_sent = False
+        self.expect = None
+        ok = super().parse_request()
+        line = self.raw_requestline.decode("latin-1").rstrip("\r\n")
+        words = line.split()
+        entry = {
+            "conn": self.conn_id,
+            "method": words[0] if words else "",
+            "path": words[1] if len(words) > 1 else "",
+            "line": line[:300],
+            "ok": bool(ok),
+        }
+        with STATS_LOCK:
+            REQLOG.append(entry)
+            entry["n"] = len(REQLOG)
+        return ok
+
+    def handle_expect_100(self):
+        """Called by parse_request for "Expect: 100-continue" on HTTP/1.1.
+        The refusing /expect variants answer at once instead."""
+        self.expect = self.headers.get("Expect")
+        path = self.path.split("?", 1)[0]
+        if path in ("/expect/417", "/expect/401"):
+            return True
+        self.continue_sent = True
+        return super().handle_expect_100()
 
     # -- bodies ------------------------------------------------------------
 
@@ -223,6 +352,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.slow(path[len("/slow/"):])
             elif path.startswith("/status/"):
                 self.status(path[len("/status/"):])
+            elif path == "/head":
+                self.drain()
+                self.reply(200, "head endpoint body\n",
+                           headers=[("X-Head-Test", "1")])
+            elif path.startswith("/chunked/"):
+                self.chunked(path[len("/chunked/"):])
+            elif path.startswith("/nolength/"):
+                self.nolength(path[len("/nolength/"):])
+            elif path.startswith("/stream/"):
+                self.stream(path[len("/stream/"):])
+            elif path == "/expect" or path.startswith("/expect/"):
+                self.expect_(path[len("/expect"):].lstrip("/"))
+            elif path.startswith("/malformed/"):
+                self.malformed(path[len("/malformed/"):])
+            elif path == "/silent":
+                self.silent()
+            elif path == "/ws":
+                self.websocket()
+            elif path == "/log":
+                self.drain()
+                self.reqlog()
             else:
                 self.drain()
                 self.reply(404, "no such endpoint\n")
@@ -292,6 +442,241 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         code = int(arg)
         self.reply(code, "status %d\n" % code)
+
+    # -- framing, timeouts, WebSocket ----------------------------------------
+
+    def query(self):
+        qs = self.path.split("?", 1)[1] if "?" in self.path else ""
+        return {k: v[-1] for k, v in urllib.parse.parse_qs(qs).items()}
+
+    @staticmethod
+    def intarg(text, what, lo=0, hi=MAX_BYTES):
+        if not text.isdigit() or not lo <= int(text) <= hi:
+            raise BadRequest("bad %s %r" % (what, text))
+        return int(text)
+
+    def write_pattern(self, off, n):
+        """Writes pattern bytes [off, off + n) in PIECE-sized writes."""
+        end = off + n
+        while off < end:
+            k = min(PIECE, end - off)
+            self.wfile.write(pattern_piece(off, k))
+            off += k
+
+    def chunked(self, arg):
+        self.drain()
+        n = self.intarg(arg, "length")
+        size = self.intarg(self.query().get("size", str(PIECE)), "size",
+                           1, 1 << 24)
+        digest = pattern_sha256(n)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Trailer", "X-Trailer-Sha256, X-Trailer-Len")
+        self.send_header("X-Sha256", digest)
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        sizes = [size, 1, 7, size // 2 + 3, 255, size]
+        if self.query().get("ext") == "multi":
+            # Several extensions with token values (RFC 9112 7.1.1).
+            exts = [b";a=1;b=2", b";x=y;flag", b";p=1;q=2;r=3", b"",
+                    b";a=b;c=d", b";n=1;m"]
+        else:
+            exts = [b";ext=1", b';name="quoted; value"', b";flag", b"",
+                    b";a;b=2", b""]
+        fmts = ["%x", "%X", "%06x", "%x", "%04X", "%x"]
+        off = i = 0
+        while off < n:
+            k = min(sizes[i % 6], n - off)
+            head = (fmts[i % 6] % k).encode() + exts[i % 6] + b"\r\n"
+            self.wfile.write(head + pattern_piece(off, min(k, PIECE)))
+            if k > PIECE:
+                self.write_pattern(off + PIECE, k - PIECE)
+            self.wfile.write(b"\r\n")
+            off += k
+            i += 1
+        self.wfile.write(b"0;last=1\r\nX-Trailer-Sha256: %s\r\n"
+                         b"X-Trailer-Len: %d\r\n\r\n" % (digest.encode(), n))
+
+    def nolength(self, arg):
+        self.drain()
+        n = self.intarg(arg, "length")
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("X-Sha256", pattern_sha256(n))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.write_pattern(0, n)
+
+    def stream(self, arg):
+        self.drain()
+        n = self.intarg(arg, "length")
+        q = self.query()
+        pause = self.intarg(q.get("pause", "1000"), "pause", 0, 3600000)
+        piece = self.intarg(q.get("piece", str(max(1, n // 4))), "piece",
+                            1, MAX_BYTES)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(n))
+        self.send_header("X-Sha256", pattern_sha256(n))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        off = 0
+        while off < n:
+            if off > 0:
+                time.sleep(pause / 1000.0)
+            k = min(piece, n - off)
+            self.write_pattern(off, k)
+            off += k
+
+    def expect_(self, variant):
+        if variant in ("417", "401"):
+            # At once: no 100, the body is not read, the connection ends.
+            self.close_connection = True
+            if variant == "417":
+                self.reply(417, "expectation refused\n")
+            else:
+                self.reply(401, "authentication required\n", headers=[
+                    ("WWW-Authenticate", 'Basic realm="contoso"')])
+            return
+        if variant not in ("", "ok"):
+            self.drain()
+            self.reply(404, "no such /expect variant\n")
+            return
+        n, digest = self.digest_body()
+        self.reply_json(200, {
+            "method": self.command,
+            "expect": self.headers.get("Expect"),
+            "continue_sent": self.continue_sent,
+            "len": n,
+            "sha256": digest,
+        })
+
+    def malformed(self, kind):
+        self.drain()
+        data = TRUNCATED if kind == "truncated" else MALFORMED.get(kind)
+        if data is None:
+            self.reply(404, "no such malformed kind; known: %s truncated\n"
+                       % " ".join(sorted(MALFORMED)))
+            return
+        self.close_connection = True
+        log("conn=%d req=%d malformed response %s (%d bytes)" % (
+            self.conn_id, self.request_no, kind, len(data)))
+        self.wfile.write(data)
+
+    def silent(self):
+        self.drain()
+        self.close_connection = True
+        log("conn=%d req=%d silent: not answering" % (
+            self.conn_id, self.request_no))
+        try:
+            while self.rfile.read1(PIECE):
+                pass
+        except (OSError, ssl.SSLError, ValueError):
+            pass
+        log("conn=%d silent: peer closed" % self.conn_id)
+
+    def reqlog(self):
+        since = self.intarg(self.query().get("since", "0"), "since")
+        with STATS_LOCK:
+            total = len(REQLOG)
+            items = [dict(e) for e in REQLOG[since:]]
+        by_path = {}
+        for e in items:
+            p = e["path"].split("?", 1)[0]
+            by_path[p] = by_path.get(p, 0) + 1
+        self.reply_json(200, {"total": total, "requests": items,
+                              "by_path": by_path})
+
+    # WebSocket (RFC 6455).
+
+    def websocket(self):
+        self.drain()
+        key = self.headers.get("Sec-WebSocket-Key", "").strip()
+        tokens = [t.strip().lower() for t in
+                  self.headers.get("Connection", "").split(",")]
+        if (self.command != "GET" or
+                self.headers.get("Upgrade", "").lower() != "websocket" or
+                "upgrade" not in tokens or len(key) != 24 or
+                self.headers.get("Sec-WebSocket-Version") != "13"):
+            self.reply(400, "not a WebSocket handshake\n")
+            return
+        accept = base64.b64encode(hashlib.sha1(
+            key.encode() + WS_GUID).digest()).decode()
+        self.close_connection = True
+        self.send_response(101, "Switching Protocols")
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept)
+        proto = self.headers.get("Sec-WebSocket-Protocol")
+        if proto:
+            self.send_header("Sec-WebSocket-Protocol",
+                             proto.split(",")[0].strip())
+        self.end_headers()
+        try:
+            self.ws_echo()
+        except (EOFError, OSError, ssl.SSLError) as e:
+            log("conn=%d ws: ended: %s" % (self.conn_id, e or "EOF"))
+
+    def ws_read(self, n):
+        data = self.rfile.read(n) if n else b""
+        if len(data) < n:
+            raise EOFError("connection closed mid-frame")
+        return data
+
+    def ws_send(self, opcode, payload, fin=True):
+        n = len(payload)
+        b0 = (0x80 if fin else 0) | opcode
+        if n < 126:
+            head = struct.pack("!BB", b0, n)
+        elif n < 65536:
+            head = struct.pack("!BBH", b0, 126, n)
+        else:
+            head = struct.pack("!BBQ", b0, 127, n)
+        self.wfile.write(head + payload)
+
+    def ws_close(self, code, why=b""):
+        self.ws_send(0x8, struct.pack("!H", code) + why)
+
+    def ws_echo(self):
+        frames = 0
+        while True:
+            b0, b1 = self.ws_read(2)
+            fin, rsv, opcode = b0 & 0x80, b0 & 0x70, b0 & 0x0F
+            masked, n = b1 & 0x80, b1 & 0x7F
+            if n == 126:
+                n = struct.unpack("!H", self.ws_read(2))[0]
+            elif n == 127:
+                n = struct.unpack("!Q", self.ws_read(8))[0]
+            if not masked or rsv:
+                log("conn=%d ws: bad frame (masked=%s rsv=%d): close 1002"
+                    % (self.conn_id, bool(masked), rsv))
+                self.ws_close(1002, b"client frames must be masked")
+                return
+            if n > 64 << 20:
+                self.ws_close(1009, b"frame too large")
+                return
+            mask = self.ws_read(4)
+            payload = ws_unmask(self.ws_read(n), mask)
+            frames += 1
+            if opcode == 0x8:
+                # Echo the status code (if any), then end.
+                self.ws_send(0x8, payload[:2])
+                log("conn=%d ws: close after %d frames" % (
+                    self.conn_id, frames))
+                return
+            if opcode == 0x9:
+                self.ws_send(0xA, payload)
+            elif opcode == 0xA:
+                pass
+            elif opcode in (0x0, 0x1, 0x2):
+                self.ws_send(opcode, payload, fin=bool(fin))
+            else:
+                self.ws_close(1002, b"unknown opcode")
+                return
 
 
 class Server(http.server.ThreadingHTTPServer):
