@@ -35,7 +35,7 @@ static int find_route(const struct tf_lstn *l, const char *name, size_t n);
 static struct tf_side *
 side_of(struct tf_conn *c, uv_handle_t *h)
 {
-	return h == (uv_handle_t *)&c->client.tcp ? &c->client : &c->upstream;
+	return h == (uv_handle_t *)&c->client.tcp ? &c->client : c->upstream;
 }
 
 void
@@ -47,11 +47,10 @@ tf_conn_unref(struct tf_conn *c)
 	if (--c->refs > 0 || c->st != TF_CONN_ST_CLOSED)
 		return;
 	tf_tls_free(c->client.tls);
-	tf_tls_free(c->upstream.tls);
 	tf_buf_free(&c->client.in);
 	tf_buf_free(&c->client.out);
-	tf_buf_free(&c->upstream.in);
-	tf_buf_free(&c->upstream.out);
+	if (c->upstream != NULL)
+		tf_upstream_side_free(c->upstream);
 	tf_buf_free(&c->cplain);
 	tf_buf_free(&c->to_up);
 	tf_buf_free(&c->uplain);
@@ -76,8 +75,8 @@ handle_close_cb(uv_handle_t *h)
 	struct tf_conn *c;
 
 	TF_CAST_OBJ(c, h->data, TF_CONN_MAGIC);
-	if (h == (uv_handle_t *)&c->upstream.tcp)
-		c->upstream.open = 0;
+	if (c->upstream != NULL && h == (uv_handle_t *)&c->upstream->tcp)
+		c->upstream->open = 0;
 	tf_conn_unref(c);
 }
 
@@ -86,6 +85,7 @@ tf_conn_close(struct tf_conn *c, const char *why)
 {
 	if (c->st == TF_CONN_ST_CLOSED)
 		return;
+	tf_upstream_release(c);
 	c->st = TF_CONN_ST_CLOSED;
 	*c->prevp = c->next;
 	if (c->next != NULL)
@@ -97,8 +97,9 @@ tf_conn_close(struct tf_conn *c, const char *why)
 	uv_close((uv_handle_t *)&c->ctimer, handle_close_cb);
 	uv_close((uv_handle_t *)&c->utimer, handle_close_cb);
 	uv_close((uv_handle_t *)&c->client.tcp, handle_close_cb);
-	if (c->upstream.open && !uv_is_closing((uv_handle_t *)&c->upstream.tcp))
-		uv_close((uv_handle_t *)&c->upstream.tcp, handle_close_cb);
+	if (c->upstream != NULL && c->upstream->open &&
+	    !uv_is_closing((uv_handle_t *)&c->upstream->tcp))
+		uv_close((uv_handle_t *)&c->upstream->tcp, handle_close_cb);
 }
 
 /* Writes the access record of the exchange in flight, then forgets it. */
@@ -278,7 +279,7 @@ write_cb(uv_write_t *req, int status)
 	struct tf_side *s;
 
 	TF_CAST_OBJ(c, req->data, TF_CONN_MAGIC);
-	s = req == &c->client.wreq ? &c->client : &c->upstream;
+	s = req == &c->client.wreq ? &c->client : c->upstream;
 	tf_buf_consume(&s->out, s->writing);
 	s->writing = 0;
 	if (c->st != TF_CONN_ST_CLOSED && status < 0) {
@@ -462,7 +463,10 @@ exchange_done(struct tf_conn *c)
 		return;
 	}
 	uv_timer_stop(&c->utimer);
-	if (!llhttp_should_keep_alive(&c->resp.parser) || !keep)
+	/* The upstream leg may outlive a client that is done: it goes to
+	 * the worker's pool when the client connection closes. */
+	if (!llhttp_should_keep_alive(&c->resp.parser) ||
+	    c->req.state != TF_HTTP_ST_DONE || c->req.upgrade)
 		tf_upstream_close(c);
 	else
 		tf_http_next(&c->resp);
@@ -713,15 +717,15 @@ proxy_upstream(struct tf_conn *c)
 	int r;
 
 	if (c->up == TF_UP_HANDSHAKE) {
-		r = tf_tls_handshake(c->upstream.tls);
-		tf_conn_flush(c, &c->upstream);
-		if (r == TF_TLS_AGAIN && c->upstream.eof)
+		r = tf_tls_handshake(c->upstream->tls);
+		tf_conn_flush(c, c->upstream);
+		if (r == TF_TLS_AGAIN && c->upstream->eof)
 			r = TF_TLS_ERROR;
 		if (r == TF_TLS_ERROR) {
 			char why[320];
 
 			snprintf(why, sizeof(why), "TLS handshake failed: %s",
-			    tf_tls_error_text(c->upstream.tls));
+			    tf_tls_error_text(c->upstream->tls));
 			tf_conn_upstream_failed(c, 502, TF_M_UP_TLS, why);
 			return;
 		}
@@ -729,7 +733,7 @@ proxy_upstream(struct tf_conn *c)
 			return;
 		c->up = TF_UP_READY;
 		snprintf(c->upstream_tls, sizeof(c->upstream_tls), "%s",
-		    tf_tls_version(c->upstream.tls));
+		    tf_tls_version(c->upstream->tls));
 		uv_timer_stop(&c->utimer);
 		if (c->in_exchange)
 			uv_timer_start(&c->utimer, tf_conn_utimer_cb,
@@ -738,14 +742,14 @@ proxy_upstream(struct tf_conn *c)
 	}
 	if (c->up != TF_UP_READY)
 		return;
-	if (encrypt_into(&c->upstream, &c->to_up) != 0) {
+	if (encrypt_into(c->upstream, &c->to_up) != 0) {
 		tf_conn_upstream_failed(c, 502, TF_M_UP_TLS, tf_tls_error_text(
-		    c->upstream.tls));
+		    c->upstream->tls));
 		return;
 	}
-	tf_conn_flush(c, &c->upstream);
+	tf_conn_flush(c, c->upstream);
 
-	r = decrypt_into(&c->upstream, &c->uplain);
+	r = decrypt_into(c->upstream, &c->uplain);
 	if (c->in_exchange)
 		c->resp_bytes += parse_into(&c->resp, &c->uplain, NULL);
 	if (c->resp.state == TF_HTTP_ST_ERROR) {
@@ -766,7 +770,7 @@ proxy_upstream(struct tf_conn *c)
 			tf_conn_upstream_failed(c, 502, r == TF_TLS_EOF ?
 			    TF_M_UP_CLOSED : TF_M_UP_TLS, r == TF_TLS_EOF ?
 			    "closed the connection before the response ended" :
-			    tf_tls_error_text(c->upstream.tls));
+			    tf_tls_error_text(c->upstream->tls));
 		} else {
 			tf_upstream_close(c); /* idle keep-alive closed */
 		}
@@ -776,6 +780,8 @@ proxy_upstream(struct tf_conn *c)
 static void
 update_reading(struct tf_conn *c, struct tf_side *s, int want)
 {
+	if (s == NULL)
+		return;
 	want = want && s->open && !s->eof &&
 	    tf_buf_space(&s->in) >= READ_MIN;
 	if (want && !s->reading) {
@@ -819,18 +825,18 @@ proxy_tunnel(struct tf_conn *c)
 	if (r == TF_TLS_EOF)
 		c->client.eof = 1;
 	move_bytes(&c->cplain, &c->to_up);
-	if (encrypt_into(&c->upstream, &c->to_up) != 0) {
+	if (encrypt_into(c->upstream, &c->to_up) != 0) {
 		tf_conn_close(c, "upstream TLS error in tunnel");
 		return;
 	}
-	tf_conn_flush(c, &c->upstream);
-	r = decrypt_into(&c->upstream, &c->uplain);
+	tf_conn_flush(c, c->upstream);
+	r = decrypt_into(c->upstream, &c->uplain);
 	if (r == TF_TLS_EOF || r == TF_TLS_ERROR)
-		c->upstream.eof = 1;
+		c->upstream->eof = 1;
 	move_bytes(&c->uplain, &c->to_client);
 	if ((c->client.eof && tf_buf_len(&c->cplain) == 0 &&
 	    tf_buf_len(&c->to_up) == 0) ||
-	    (c->upstream.eof && tf_buf_len(&c->uplain) == 0))
+	    (c->upstream->eof && tf_buf_len(&c->uplain) == 0))
 		drain(c);
 }
 
@@ -876,7 +882,7 @@ pump_once(struct tf_conn *c)
 			    DRAIN_TIMEOUT_MS, 0);
 	}
 	update_reading(c, &c->client, c->st <= TF_CONN_ST_PROXYING);
-	update_reading(c, &c->upstream, c->up == TF_UP_HANDSHAKE ||
+	update_reading(c, c->upstream, c->up == TF_UP_HANDSHAKE ||
 	    c->up == TF_UP_READY);
 }
 
@@ -894,8 +900,10 @@ progress(const struct tf_conn *c, struct progress *p)
 	p->len[1] = tf_buf_len(&c->client.out);
 	p->len[2] = tf_buf_len(&c->cplain);
 	p->len[3] = tf_buf_len(&c->to_up);
-	p->len[4] = tf_buf_len(&c->upstream.in);
-	p->len[5] = tf_buf_len(&c->upstream.out);
+	if (c->upstream != NULL) {
+		p->len[4] = tf_buf_len(&c->upstream->in);
+		p->len[5] = tf_buf_len(&c->upstream->out);
+	}
 	p->len[6] = tf_buf_len(&c->uplain);
 	p->len[7] = tf_buf_len(&c->to_client);
 	p->st = (int)c->st;
@@ -1030,7 +1038,6 @@ tf_conn_accept(struct tf_worker *w, struct tf_lstn *l, uv_stream_t *server)
 	c->w = w;
 	c->l = l;
 	c->client.tcp.data = c;
-	c->upstream.tcp.data = c;
 	c->ctimer.data = c;
 	c->utimer.data = c;
 	if (uv_tcp_init(&w->loop, &c->client.tcp) != 0) {

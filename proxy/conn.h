@@ -16,6 +16,7 @@
 #include "record.h"
 
 struct tf_worker;
+struct tf_runtime;
 struct tf_lstn;
 struct tf_target;
 struct tf_tls;
@@ -52,7 +53,19 @@ struct tf_side {
 	unsigned reading : 1;      /* uv_read_start in effect */
 	unsigned eof : 1;          /* the peer closed or the read failed */
 	unsigned notified : 1;     /* close_notify queued */
+
+	/* Upstream sides only, while parked in the worker's pool. */
+	unsigned magic;            /* TF_SIDE_MAGIC while parked */
+	struct tf_side *pool_next;
+	struct tf_worker *w;
+	const void *pool_ctx;      /* the TLS context that verified it */
+	char pool_key[320];        /* "host:port|sni" */
+	uint64_t parked_at;        /* uv_now */
+	struct tf_runtime *rt;     /* kept alive while parked */
+	char tls_version[8];
 };
+
+#define TF_SIDE_MAGIC 0x51de5a7e
 
 struct tf_conn {
 	unsigned magic;
@@ -65,7 +78,8 @@ struct tf_conn {
 	unsigned refs;             /* open handles and requests in flight */
 
 	struct tf_side client;
-	struct tf_side upstream;
+	struct tf_side *upstream;  /* NULL until needed; may come from and go
+	                              to the worker's pool */
 	enum tf_up_state up;
 	const struct tf_target *target;    /* where this request goes */
 	const struct tf_target *up_target; /* where the upstream leg goes */
@@ -150,6 +164,13 @@ void tf_conn_utimer_cb(uv_timer_t *t);
 /* upstream.c */
 void tf_upstream_start(struct tf_conn *c);
 void tf_upstream_close(struct tf_conn *c);
+/* The client connection ends: parks its upstream leg in the worker's pool
+ * when it is idle and reusable. */
+void tf_upstream_release(struct tf_conn *c);
+/* Closes every parked upstream connection (the worker stops). */
+void tf_upstream_pool_close_all(struct tf_worker *w);
+/* Frees an upstream side whose handle is closed. */
+void tf_upstream_side_free(struct tf_side *s);
 /* Closes the upstream connection but keeps the request waiting for it
  * (its target changed); the next connection carries it. */
 void tf_upstream_switch(struct tf_conn *c);

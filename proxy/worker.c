@@ -169,6 +169,7 @@ begin_stop(struct tf_worker *w)
 
 	w->stopping = 1;
 	tf_listener_stop(w);
+	tf_upstream_pool_close_all(w);
 	for (c = w->conns; c != NULL; c = next) {
 		next = c->next;
 		tf_conn_stop(c);
@@ -238,6 +239,8 @@ tf_worker_start(struct tf_worker *w, unsigned id, struct tf_runtime *rt,
 	w->wake.data = w;
 	w->stop_timer.data = w;
 	uv_timer_init(&w->loop, &w->stop_timer);
+	w->pool_timer.data = w;
+	uv_timer_init(&w->loop, &w->pool_timer);
 	r = uv_async_init(&w->loop, &w->wake, wake_cb);
 	if (r != 0)
 		return r;

@@ -85,6 +85,9 @@ struct tf_worker {
 	struct tf_acceptor *acceptors;
 	struct tf_conn *conns;          /* open connections (list) */
 	uv_timer_t resume;              /* retries paused acceptors */
+	struct tf_side *pool;           /* idle upstream connections */
+	unsigned npool;
+	uv_timer_t pool_timer;          /* closes the ones idle too long */
 	int npaused;
 	int stopping;
 	uv_timer_t stop_timer;          /* shutdown-timeout */

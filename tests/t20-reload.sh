@@ -81,18 +81,19 @@ new_serial=$("$OPENSSL" x509 -noout -serial -in "$WORK/renewed.pem")
 tls12_refused && fail "TLS 1.2 refused before the floor was raised"
 assert_eq "$(metric tlsfloor_config_generation)" 1 "generation at start"
 
+# _arrived PATH: the origin has the request line (it logs requests as they
+# arrive at /log, and in its stderr only when they end).
+_arrived() {
+	curl_origin "$ORIGIN_URL/log" |
+	    jget "'$1' in [e['path'] for e in d['requests']]" | grep -q true
+}
+
 # A 3-second request in flight across the reload.
-n0=$(grep -c ' from 127.0.0.1:' "$ORIGIN_ERR" || true)
 curl_tf -o "$WORK/slow.body" -w '%{http_code}' "$TF_URL/slow/3000" \
     >"$WORK/slow.code" 2>"$WORK/slow.err" &
 slow_pid=$!
 _track "$slow_pid"
-# The gateway opens its upstream connection when the head arrives (the
-# origin logs requests only when they end).
-_in_flight() {
-	[ "$(grep -c ' from 127.0.0.1:' "$ORIGIN_ERR" || true)" -gt "$1" ]
-}
-wait_for 5 _in_flight "$n0" || fail "slow request did not start"
+wait_for 5 _arrived /slow/3000 || fail "slow request did not start"
 
 # Good reload: floor 1.3, renewed certificate.
 write_conf 1.3 "$WORK/renewed.pem" "$WORK/renewed.key"

@@ -43,19 +43,19 @@ assert_eq "$(nlines "$TF_ACCESS.1")" 1 "records in the rotated access log"
 assert_eq "$(jget "d['offered_max']" <"$TF_LEGACY")" TLS1.0 "new legacy log record"
 note "after SIGUSR1: legacy $(nlines "$TF_LEGACY.1")+$(nlines "$TF_LEGACY"), access $(nlines "$TF_ACCESS.1")+$(nlines "$TF_ACCESS")"
 
-# in_flight N: the origin has more than N connections: the gateway opens
-# one when a request head arrives (the origin logs requests at their end).
-in_flight() {
-	[ "$(grep -c ' from 127.0.0.1:' "$ORIGIN_ERR" || true)" -gt "$1" ]
+# arrived PATH: the origin has the request line (it logs requests as they
+# arrive at /log, and in its stderr only when they end).
+arrived() {
+	curl_origin "$ORIGIN_URL/log" |
+	    jget "'$1' in [e['path'] for e in d['requests']]" | grep -q true
 }
 
 # --- SIGTERM drains a slow request ---------------------------------------
-n0=$(grep -c ' from 127.0.0.1:' "$ORIGIN_ERR" || true)
 curl_tf -o "$WORK/slow.body" -w '%{http_code}' "$TF_URL/slow/2000" \
     >"$WORK/slow.code" 2>"$WORK/slow.err" &
 slow_pid=$!
 _track "$slow_pid"
-wait_for 5 in_flight "$n0" || fail "slow request did not start"
+wait_for 5 arrived /slow/2000 || fail "slow request did not start"
 _refused() {
 	! curl -sS --max-time 2 --cacert "$PKI/ca.pem" \
 	    --resolve "$HOSTNAME_TF:$TF_PORT:127.0.0.1" -o /dev/null \
@@ -78,11 +78,10 @@ assert_eq "$st" 0 "exit status after draining"
 # --- SIGTERM past shutdown-timeout ---------------------------------------
 sed 's/^shutdown-timeout .*/shutdown-timeout 1s/' "$WORK/t21.conf" >"$WORK/t21b.conf"
 start_tlsfloor "$WORK/t21b.conf"
-n0=$(grep -c ' from 127.0.0.1:' "$ORIGIN_ERR" || true)
 curl_tf -o /dev/null "$TF_URL/slow/8000" 2>/dev/null &
 cut_pid=$!
 _track "$cut_pid"
-wait_for 5 in_flight "$n0" || fail "long request did not start"
+wait_for 5 arrived /slow/8000 || fail "long request did not start"
 t0=$(date +%s)
 kill -TERM "$TF_PID"
 st=0
