@@ -72,18 +72,30 @@ socket_open(const struct tf_bind_conf *b, unsigned nworkers, char *err,
 void
 tf_socket_free(struct tf_socket *s)
 {
+	free(s->listener);
 	free(s->fds);
 	free(s);
 }
 
+static int
+port_zero(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ?
+	    ((const struct sockaddr_in6 *)ss)->sin6_port == 0 :
+	    ((const struct sockaddr_in *)ss)->sin_port == 0;
+}
+
 static struct tf_socket *
-find_unused(struct tf_sockets *t, const struct tf_bind_conf *b)
+find_unused(struct tf_sockets *t, const struct tf_bind_conf *b,
+    const char *listener)
 {
 	struct tf_socket *s;
 
 	for (s = t->head; s != NULL; s = s->next)
 		if (!s->used && s->addrlen == b->addrlen &&
-		    memcmp(&s->addr, &b->addr, b->addrlen) == 0)
+		    memcmp(&s->addr, &b->addr, b->addrlen) == 0 &&
+		    (!port_zero(&b->addr) || strcmp(s->listener,
+		    listener) == 0))
 			return s;
 	return NULL;
 }
@@ -103,17 +115,20 @@ tf_sockets_sync(struct tf_sockets *t, const struct tf_config *cfg,
 	opened = opened ? opened : &(int){ 0 };
 	*opened = 0;
 	for (s = t->head; s != NULL; s = s->next)
-		s->used = 0;
+		s->used = s->fresh = 0;
 	for (i = 0; i < cfg->nlisteners; i++) {
 		for (j = 0; j < cfg->listeners[i].nbinds; j++, k++) {
 			const struct tf_bind_conf *b =
 			    &cfg->listeners[i].binds[j];
 
-			s = find_unused(t, b);
+			s = find_unused(t, b, cfg->listeners[i].name);
 			if (s == NULL) {
 				s = socket_open(b, t->nworkers, err, errlen);
 				if (s == NULL)
 					goto fail;
+				s->listener = tf_xstrdup(
+				    cfg->listeners[i].name);
+				s->fresh = 1;
 				s->next = fresh;
 				fresh = s;
 				(*opened)++;

@@ -22,7 +22,9 @@ struct tf_socket {
 	struct sockaddr_storage addr;   /* as configured (port 0 stays 0) */
 	socklen_t addrlen;
 	int *fds;                       /* one per worker; workers close them */
+	char *listener;                 /* the listener it was opened for */
 	int used;                       /* taken by a bind during a sync */
+	int fresh;                      /* opened by the last sync */
 	struct tf_socket *next;
 };
 
@@ -33,6 +35,8 @@ struct tf_sockets {
 
 /*
  * Finds or opens the sockets for every bind of cfg, in listener/bind order,
+ * matching a bind to an open socket by its address (and, for port 0, by
+ * its listener too: a kernel-chosen port is that listener's alone),
  * into (*binds)[k] (a malloc'd array). Sockets that no bind uses any more
  * are unlinked into *dropped (the caller frees them with tf_socket_free
  * once no worker accepts on them). On failure nothing changes (what was

@@ -173,26 +173,17 @@ assignment(struct tf_runtime *rt, struct tf_socket **binds, unsigned w)
 	return as;
 }
 
-/* Logs "listening on" for the binds whose sockets are new. */
+/* Logs "listening on" for the binds whose sockets the last sync opened. */
 static void
-announce(struct tf_runtime *rt, struct tf_socket **binds, int only_new,
-    const struct tf_socket *old_head)
+announce(struct tf_runtime *rt, struct tf_socket **binds)
 {
 	size_t i, j, k = 0;
-	const struct tf_socket *s;
 
-	for (i = 0; i < rt->nlstns; i++) {
-		for (j = 0; j < rt->lstns[i].conf->nbinds; j++, k++) {
-			int was = 0;
-
-			for (s = old_head; only_new && s != NULL; s = s->next)
-				if (s == binds[k])
-					was = 1;
-			if (!was)
+	for (i = 0; i < rt->nlstns; i++)
+		for (j = 0; j < rt->lstns[i].conf->nbinds; j++, k++)
+			if (binds[k]->fresh)
 				tf_listener_announce(rt->lstns[i].conf->name,
 				    binds[k]);
-		}
-	}
 }
 
 /* Starts, moves or stops the metrics server to match cfg. */
@@ -238,7 +229,7 @@ sync_metrics(struct tf_main *m, const struct tf_config *cfg, char *err,
 static void
 reload(struct tf_main *m)
 {
-	struct tf_socket **binds = NULL, *dropped = NULL, *old_head, *s;
+	struct tf_socket **binds = NULL, *dropped = NULL, *s;
 	struct tf_runtime *rt;
 	char err[1024];
 	unsigned i;
@@ -249,7 +240,6 @@ reload(struct tf_main *m)
 		goto fail;
 	if (check_logs(rt->cfg, err, sizeof(err)) != 0)
 		goto fail_rt;
-	old_head = m->socks.head;
 	n = tf_sockets_sync(&m->socks, rt->cfg, &binds, &dropped, &opened,
 	    err, sizeof(err));
 	if (n < 0)
@@ -271,7 +261,7 @@ reload(struct tf_main *m)
 		tf_worker_reload(&m->workers[i], rt, assignment(rt, binds, i),
 		    (size_t)n);
 	}
-	announce(rt, binds, 1, old_head);
+	announce(rt, binds);
 	(void)opened;
 	tf_runtime_unref(m->rt);
 	m->rt = rt;
@@ -388,7 +378,7 @@ run(struct tf_main *m)
 			goto fail;
 		}
 	}
-	announce(m->rt, binds, 0, NULL);
+	announce(m->rt, binds);
 	free(binds);
 	tf_log_notice("tlsfloor %s started: %u workers, configuration %s",
 	    PACKAGE_VERSION, m->nworkers, m->conf_path);
