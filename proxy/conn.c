@@ -669,12 +669,47 @@ client_handshake(struct tf_conn *c)
 	c->again = 1;
 }
 
+/*
+ * The HTTP buffers and parsers, made when the first request bytes are
+ * there: a connection that only completed its handshake holds none of
+ * them. Returns 0 or -1 (out of memory).
+ */
+static int
+http_init(struct tf_conn *c)
+{
+	size_t max = c->l->conf->max_header_size;
+	size_t stage = max + 4096 + TF_TLS_MAX_PLAIN;
+
+	if (tf_buf_init(&c->cplain, PLAIN_BUF) != 0 ||
+	    tf_buf_init(&c->uplain, PLAIN_BUF) != 0 ||
+	    tf_buf_init(&c->to_up, stage) != 0 ||
+	    tf_buf_init(&c->to_client, stage) != 0 ||
+	    tf_http_init(&c->req, HTTP_REQUEST, &c->to_up, max) != 0 ||
+	    tf_http_init(&c->resp, HTTP_RESPONSE, &c->to_client, max) != 0)
+		return -1;
+	c->req.info = &c->info;
+	c->req.rw = &c->rw;
+	return 0;
+}
+
 static void
 proxy_requests(struct tf_conn *c)
 {
-	enum tf_http_state before = c->req.state;
+	enum tf_http_state before;
 	int r;
 
+	if (c->cplain.data == NULL) {
+		if (tf_tls_pending(c->client.tls) == 0 &&
+		    tf_buf_len(&c->client.in) == 0 && !c->client.eof)
+			return; /* nothing yet: stay small */
+		if (http_init(c) != 0) {
+			tf_log_error("conn %llu: out of memory",
+			    (unsigned long long)c->id);
+			tf_conn_close(c, "out of memory");
+			return;
+		}
+	}
+	before = c->req.state;
 	r = decrypt_into(&c->client, &c->cplain);
 	if (r == TF_TLS_ERROR) {
 		tf_conn_close(c, "client TLS error");
@@ -1022,7 +1057,6 @@ void
 tf_conn_accept(struct tf_worker *w, struct tf_lstn *l, uv_stream_t *server)
 {
 	const struct tf_listener_conf *lc = l->conf;
-	size_t stage = lc->max_header_size + 4096 + TF_TLS_MAX_PLAIN;
 	struct sockaddr_storage ss;
 	int sslen = sizeof(ss);
 	struct tf_conn *c;
@@ -1077,22 +1111,12 @@ tf_conn_accept(struct tf_worker *w, struct tf_lstn *l, uv_stream_t *server)
 	c->req.info = &c->info;
 
 	if (tf_buf_init(&c->client.in, CIPHER_BUF) != 0 ||
-	    tf_buf_init(&c->client.out, CIPHER_BUF) != 0 ||
-	    tf_buf_init(&c->cplain, PLAIN_BUF) != 0 ||
-	    tf_buf_init(&c->uplain, PLAIN_BUF) != 0 ||
-	    tf_buf_init(&c->to_up, stage) != 0 ||
-	    tf_buf_init(&c->to_client, stage) != 0 ||
-	    tf_http_init(&c->req, HTTP_REQUEST, &c->to_up,
-	    lc->max_header_size) != 0 ||
-	    tf_http_init(&c->resp, HTTP_RESPONSE, &c->to_client,
-	    lc->max_header_size) != 0) {
+	    tf_buf_init(&c->client.out, CIPHER_BUF) != 0) {
 		tf_log_error("conn %llu: out of memory",
 		    (unsigned long long)c->id);
 		tf_conn_close(c, "out of memory");
 		return;
 	}
-	c->req.info = &c->info;
-	c->req.rw = &c->rw;
 	c->client.tls = tf_tls_accept(l->server, &c->client.in,
 	    &c->client.out, hello_cb, c);
 	if (c->client.tls == NULL) {
