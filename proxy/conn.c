@@ -156,6 +156,9 @@ drain(struct tf_conn *c)
 static void
 respond_error(struct tf_conn *c, int status, const char *text)
 {
+	/* The upstream may hold a request whose response nobody will
+	 * read: it must not be reused. */
+	tf_upstream_close(c);
 	if (c->resp_bytes == 0) {
 		tf_buf_compact(&c->to_client);
 		if (tf_http_error_response(&c->to_client, status, text) == 0)
@@ -476,6 +479,7 @@ exchange_done(struct tf_conn *c)
 	}
 	tf_http_next(&c->req);
 	c->req_bytes = 0;
+	c->resp_bytes = 0;
 	start_idle(c);
 	c->again = 1;
 }
@@ -733,9 +737,8 @@ proxy_requests(struct tf_conn *c)
 		    (unsigned long long)c->id, c->req.why);
 		if (!c->in_exchange) {
 			c->in_exchange = 1; /* for its access record */
+			c->resp_bytes = 0;
 			c->req_start = uv_now(&c->w->loop);
-		} else {
-			tf_upstream_close(c);
 		}
 		respond_error(c, c->req.status, c->req.status == 431 ?
 		    "The request head is too large." :
@@ -884,7 +887,10 @@ pump_once(struct tf_conn *c)
 		proxy_tunnel(c);
 	} else if (c->st == TF_CONN_ST_PROXYING) {
 		proxy_requests(c);
-		proxy_upstream(c);
+		/* A refused request may have left bytes in to_up: once
+		 * draining, nothing more goes upstream. */
+		if (c->st == TF_CONN_ST_PROXYING)
+			proxy_upstream(c);
 	}
 	if (c->st == TF_CONN_ST_CLOSED)
 		return;

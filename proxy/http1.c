@@ -268,14 +268,15 @@ emit_field(struct tf_http *h, const struct tf_http_field *f)
 	emit(h, "\r\n", 2);
 }
 
-/* The body is re-chunked: the Transfer-Encoding fields go on as they
- * were (a "gzip, chunked" body stays gzip), chunked last. */
+/* The Transfer-Encoding fields go on as they were: a "gzip, chunked" body
+ * is re-chunked and stays gzip; a response's "gzip" alone is read to close
+ * and passed on so. */
 static void
 emit_transfer_encoding(struct tf_http *h)
 {
 	size_t i;
 
-	h->chunked_out = 1;
+	h->chunked_out = (h->parser.flags & F_CHUNKED) != 0;
 	for (i = 0; i < h->nfields; i++)
 		if (name_is(h, &h->fields[i], "transfer-encoding"))
 			emit_field(h, &h->fields[i]);
@@ -328,6 +329,12 @@ request_head(struct tf_http *h)
 	info->has_host = has_host;
 	if (framing_listed_in_connection(h)) {
 		h->why = "Connection names a framing header";
+		return -1;
+	}
+	if ((p->flags & F_TRANSFER_ENCODING) && !(p->flags & F_CHUNKED)) {
+		/* RFC 9112 6.3: the length cannot be known. llhttp says so
+		 * only after this head would have been emitted. */
+		h->why = "Transfer-Encoding without chunked last";
 		return -1;
 	}
 	if (!has_host && !info->http10) {
@@ -401,6 +408,11 @@ response_head(struct tf_http *h)
 		h->why = "Connection names a framing header";
 		return -1;
 	}
+	if (p->status_code < 100) {
+		/* llhttp 8.1 takes "HTTP/1.1 20 X". */
+		h->why = "status code below 100";
+		return -1;
+	}
 	if (p->status_code == 101) {
 		if (!h->req_upgrade) {
 			h->why = "upstream switched protocols unasked";
@@ -428,8 +440,8 @@ response_head(struct tf_http *h)
 	}
 	if (h->upgrade)
 		emit(h, "Connection: Upgrade\r\n", 21);
-	if (!no_body && (p->flags & F_CHUNKED))
-		emit_transfer_encoding(h);
+	if (!no_body && (p->flags & F_TRANSFER_ENCODING))
+		emit_transfer_encoding(h); /* not chunked: read to close */
 	if (p->status_code >= 200 && !h->upgrade) {
 		if (h->close_after)
 			emit(h, "Connection: close\r\n", 19);
@@ -437,7 +449,9 @@ response_head(struct tf_http *h)
 			emit(h, "Connection: keep-alive\r\n", 24);
 	}
 	emit(h, "\r\n", 2);
-	return no_body && p->status_code >= 200 ? 1 : 0;
+	/* 1, no body: HEAD, 204, 304 and every 1xx (llhttp 8.1 would read a
+	 * Content-Length body after a 1xx, which a client never expects). */
+	return no_body ? 1 : 0;
 }
 
 static int
@@ -574,8 +588,10 @@ tf_http_out_need(const struct tf_http *h, size_t n)
 static int
 is_tchar(unsigned char c)
 {
+	/* strchr() finds the terminating NUL too: 0 is no token char. */
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	    (c >= '0' && c <= '9') ||
+	    (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 /*
@@ -595,8 +611,8 @@ ext_method(struct tf_http *h, const char *p, size_t n)
 		if (!is_tchar((unsigned char)p[i]))
 			return 0;
 	}
-	if (i == n && i < sizeof(h->ext_method) - 1)
-		return -1;
+	if (i == n)
+		return i < sizeof(h->ext_method) - 1 ? -1 : 0;
 	if (i == 0 || p[i] != ' ')
 		return 0;
 	for (j = 0; j < TF_ARRAY_SIZE(known_methods); j++)

@@ -339,12 +339,9 @@ pool_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	struct tf_side *s;
 
 	TF_CAST_OBJ(s, stream->data, TF_SIDE_MAGIC);
-	if (nread > 0 && (size_t)nread < tf_buf_tailroom(&s->in)) {
-		/* TLS 1.3 may send a session ticket late: keep it for the
-		 * connection that takes this one. */
-		tf_buf_commit(&s->in, (size_t)nread);
-		return;
-	}
+	/* Nothing is owed on a parked connection: whatever comes (a late
+	 * response, the upstream closing) ends it, so no client ever reads
+	 * bytes meant for another. */
 	if (nread != 0)
 		pool_drop(s);
 }
