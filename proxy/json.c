@@ -12,25 +12,33 @@
 #include "json.h"
 
 /*
- * Length of the well-formed UTF-8 sequence starting at p (n bytes left),
- * or 0 if p[0] does not start one. Follows RFC 3629 section 4, so
- * overlong forms (C0, C1, E0 80..9F, F0 80..8F), UTF-16 surrogates (ED
- * A0..BF) and code points above U+10FFFF (F4 90.., F5..FF) are rejected.
+ * Length of the well-formed UTF-8 sequence at p (n bytes left), or 0.
+ * RFC 3629 section 4: no overlong forms, no surrogates, nothing above
+ * U+10FFFF. Sets *cp to the code point.
  */
-static size_t
-utf8_seq_len(const uint8_t *p, size_t n)
+size_t
+tf_json_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
 {
-	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
 	size_t len, i;
+	uint32_t v;
 
-	if (c >= 0xc2 && c <= 0xdf)
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
 		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
+		v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
 		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
+		v = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
 		len = 4;
-	else
+		v = c & 0x07;
+	} else {
 		return 0;
+	}
 	if (n < len)
 		return 0;
 	if (c == 0xe0)
@@ -43,9 +51,12 @@ utf8_seq_len(const uint8_t *p, size_t n)
 		hi = 0x8f;
 	if (p[1] < lo || p[1] > hi)
 		return 0;
-	for (i = 2; i < len; i++)
+	for (i = 1; i < len; i++) {
 		if (p[i] < 0x80 || p[i] > 0xbf)
 			return 0;
+		v = (v << 6) | (p[i] & 0x3f);
+	}
+	*cp = v;
 	return len;
 }
 
@@ -69,6 +80,7 @@ tf_json_escape(char *out, size_t outlen, const void *s, size_t n)
 		const char *piece = esc;
 		size_t plen, adv = 1;
 		uint8_t c = p[i];
+		uint32_t cp;
 
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
@@ -83,7 +95,8 @@ tf_json_escape(char *out, size_t outlen, const void *s, size_t n)
 		} else if (c >= 0x20 && c < 0x7f) {
 			piece = (const char *)p + i;
 			plen = 1;
-		} else if (c >= 0x80 && (adv = utf8_seq_len(p + i, n - i))) {
+		} else if (c >= 0x80 &&
+		    (adv = tf_json_utf8_decode(p + i, n - i, &cp)) != 0) {
 			piece = (const char *)p + i;
 			plen = adv;
 		} else {

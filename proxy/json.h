@@ -32,6 +32,13 @@ void tf_json_array_begin(struct tf_json *j, const char *key);
 void tf_json_array_str(struct tf_json *j, const char *s);
 void tf_json_array_end(struct tf_json *j);
 
+/*
+ * Length of the well-formed UTF-8 sequence at p (n bytes left), or 0:
+ * RFC 3629 section 4, no overlong forms, no surrogates, nothing above
+ * U+10FFFF. Sets *cp to the code point.
+ */
+size_t tf_json_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
+
 /* Escapes n bytes of s as a JSON string body (no quotes) into out. Returns
  * the length written, or (size_t)-1 when it did not fit. */
 size_t tf_json_escape(char *out, size_t outlen, const void *s, size_t n);

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "common.h"
+#include "json.h"
 #include "report.h"
 
 /* ---------------------------------------------------------------------
@@ -81,55 +82,6 @@ jskip_ws(struct jparser *jp)
 	while (jp->p < jp->end && (*jp->p == ' ' || *jp->p == '\t' ||
 	    *jp->p == '\n' || *jp->p == '\r'))
 		jp->p++;
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at p (n bytes left), or 0.
- * RFC 3629 section 4: no overlong forms, no surrogates, nothing above
- * U+10FFFF. Sets *cp to the code point.
- */
-static size_t
-utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
-	uint32_t v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		v = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		v = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-		v = (v << 6) | (p[i] & 0x3f);
-	}
-	*cp = v;
-	return len;
 }
 
 /* Writes code point cp (valid, not a surrogate) as UTF-8; returns bytes. */
@@ -212,7 +164,7 @@ jstring(struct jparser *jp, const char **str, size_t *len)
 		if (c < 0x20)
 			return jfail(jp, "control character in string");
 		if (c != '\\') {
-			l = utf8_decode(jp->p, (size_t)(jp->end - jp->p), &cp);
+			l = tf_json_utf8_decode(jp->p, (size_t)(jp->end - jp->p), &cp);
 			if (l == 0)
 				return jfail(jp, "invalid UTF-8 in string");
 			memcpy(o, jp->p, l);
@@ -1499,7 +1451,7 @@ plain_str(FILE *out, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		l = p[i] >= 0x80 ? utf8_decode(p + i, n - i, &cp) : 0;
+		l = p[i] >= 0x80 ? tf_json_utf8_decode(p + i, n - i, &cp) : 0;
 		if (l == 0) {
 			snprintf(tmp, sizeof(tmp), "\\x%02x", p[i]);
 			i++;
@@ -1733,7 +1685,7 @@ json_str(FILE *out, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		l = c >= 0x80 ? utf8_decode(p + i, n - i, &cp) : 0;
+		l = c >= 0x80 ? tf_json_utf8_decode(p + i, n - i, &cp) : 0;
 		if (l == 0) {
 			cp = c;
 			l = 1;
@@ -1914,7 +1866,7 @@ tf_report_html_escape(FILE *out, const char *s, size_t n)
 				fputc(c, out);
 				break;
 			}
-			l = c >= 0x80 ? utf8_decode(p + i, n - i, &cp) : 0;
+			l = c >= 0x80 ? tf_json_utf8_decode(p + i, n - i, &cp) : 0;
 			if (l == 0) {
 				fprintf(out, "\\x%02x", c);
 				break;
