@@ -350,6 +350,27 @@ start_origin() {
 	export ORIGIN_PORT ORIGIN_URL
 }
 
+# listen_silent SECONDS: a TCP listener on a kernel-chosen loopback port
+# that never answers (the kernel still completes connections into its
+# backlog), for SECONDS at most. Sets SILENT_PORT and SILENT_PID.
+_silent_n=0
+listen_silent() {
+	_silent_n=$((_silent_n + 1))
+	"$PY" -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+print(s.getsockname()[1], flush=True)
+time.sleep(float(sys.argv[1]))
+' "$1" >"$WORK/silent.$_silent_n" &
+	SILENT_PID=$!
+	_track "$SILENT_PID"
+	wait_for 10 test -s "$WORK/silent.$_silent_n" ||
+	    fail "silent listener did not start"
+	SILENT_PORT=$(cat "$WORK/silent.$_silent_n")
+}
+
 # curl_origin ARGS...: curl straight to the origin (not through tlsfloor).
 curl_origin() {
 	curl -sS --max-time 30 --cacert "$PKI/ca.pem" "$@"

@@ -9,18 +9,8 @@ need curl
 start_origin
 
 # An upstream that accepts TCP (the kernel does) but never speaks TLS.
-"$PY" -c '
-import socket, sys, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(16)
-print(s.getsockname()[1], flush=True)
-time.sleep(60)
-' >"$WORK/silent.port" &
-silent_pid=$!
-_track "$silent_pid"
-wait_for 10 test -s "$WORK/silent.port" || fail "silent upstream did not start"
-silent_port=$(cat "$WORK/silent.port")
+listen_silent 60
+silent_port=$SILENT_PORT
 
 mk_conf "$WORK/t08.conf" <<EOF2
 listener floor13 {

@@ -28,18 +28,8 @@ need curl
 start_origin
 
 # An upstream that accepts TCP (the kernel does) but never speaks TLS.
-"$PY" -c '
-import socket, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(16)
-print(s.getsockname()[1], flush=True)
-time.sleep(300)
-' >"$WORK/blackhole.port" &
-bh_pid=$!
-_track "$bh_pid"
-wait_for 10 test -s "$WORK/blackhole.port" || fail "blackhole upstream did not start"
-bh_port=$(cat "$WORK/blackhole.port")
+listen_silent 300
+bh_port=$SILENT_PORT
 dead=$(dead_port)
 
 mk_conf "$WORK/t14.conf" <<EOF2

@@ -125,26 +125,17 @@ write_conf 1.2 "$WORK/renewed.pem" "$WORK/renewed.key" "bogus-directive 1"
 check_bad "syntax error"
 write_conf 1.2 "$WORK/renewed.pem" "$WORK/no-such.key"
 check_bad "unreadable key"
-"$PY" -c '
-import socket, sys, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(1)
-print(s.getsockname()[1], flush=True)
-time.sleep(60)
-' >"$WORK/taken.port" &
-taken_pid=$!
-_track "$taken_pid"
-wait_for 10 test -s "$WORK/taken.port" || fail "port holder did not start"
+# A port another socket holds (without SO_REUSEPORT).
+listen_silent 60
 write_conf 1.2 "$WORK/renewed.pem" "$WORK/renewed.key" \
-    "bind 127.0.0.1:$(cat "$WORK/taken.port")"
+    "bind 127.0.0.1:$SILENT_PORT"
 # -t checks the file, not the network: it passes; SIGHUP cannot bind.
 "$TF_BIN" -t -c "$CONF" >/dev/null || fail "-t rejects the port-taken file"
 hup; assert_eq "$HUP" failed "port taken: reload"
 grep -q "config reload failed: .*:[0-9]*: bind 127.0.0.1:.*Address already in use" \
     "$WORK/hup.last" || fail "port taken: $(tail -n 1 "$WORK/hup.last")"
 tls12_refused || fail "port taken: the raised floor was lost"
-stop_pid "$taken_pid" || true
+stop_pid "$SILENT_PID" || true
 failed1=$(metric 'tlsfloor_config_reloads_total{result="failed"}')
 assert_eq "$((failed1 - failed0))" 3 "failed reloads counted"
 assert_eq "$(metric tlsfloor_config_generation)" "$gen" "generation after bad reloads"
