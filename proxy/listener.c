@@ -102,8 +102,8 @@ find_unused(struct tf_sockets *t, const struct tf_bind_conf *b,
 
 int
 tf_sockets_sync(struct tf_sockets *t, const struct tf_config *cfg,
-    struct tf_socket ***binds_out, struct tf_socket **dropped, int *opened,
-    char *err, size_t errlen)
+    struct tf_socket ***binds_out, struct tf_socket **dropped, char *err,
+    size_t errlen)
 {
 	struct tf_socket **binds, *fresh = NULL, *s, **pp;
 	size_t i, j, k = 0, n = 0;
@@ -112,8 +112,6 @@ tf_sockets_sync(struct tf_sockets *t, const struct tf_config *cfg,
 	for (i = 0; i < cfg->nlisteners; i++)
 		n += cfg->listeners[i].nbinds;
 	binds = tf_xcalloc(n + 1, sizeof(*binds));
-	opened = opened ? opened : &(int){ 0 };
-	*opened = 0;
 	for (s = t->head; s != NULL; s = s->next)
 		s->used = s->fresh = 0;
 	for (i = 0; i < cfg->nlisteners; i++) {
@@ -131,7 +129,6 @@ tf_sockets_sync(struct tf_sockets *t, const struct tf_config *cfg,
 				s->fresh = 1;
 				s->next = fresh;
 				fresh = s;
-				(*opened)++;
 			}
 			s->used = 1;
 			binds[k] = s;

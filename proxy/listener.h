@@ -44,8 +44,8 @@ struct tf_sockets {
  * Returns the number of binds, or -1.
  */
 int tf_sockets_sync(struct tf_sockets *s, const struct tf_config *cfg,
-    struct tf_socket ***binds, struct tf_socket **dropped, int *opened,
-    char *err, size_t errlen);
+    struct tf_socket ***binds, struct tf_socket **dropped, char *err,
+    size_t errlen);
 
 /* Frees a dropped socket's record (not its fds, the workers' to close). */
 void tf_socket_free(struct tf_socket *s);

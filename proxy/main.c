@@ -233,15 +233,15 @@ reload(struct tf_main *m)
 	struct tf_runtime *rt;
 	char err[1024];
 	unsigned i;
-	int n, opened;
+	int n;
 
 	rt = load(m->conf_path, err, sizeof(err));
 	if (rt == NULL)
 		goto fail;
 	if (check_logs(rt->cfg, err, sizeof(err)) != 0)
 		goto fail_rt;
-	n = tf_sockets_sync(&m->socks, rt->cfg, &binds, &dropped, &opened,
-	    err, sizeof(err));
+	n = tf_sockets_sync(&m->socks, rt->cfg, &binds, &dropped, err,
+	    sizeof(err));
 	if (n < 0)
 		goto fail_rt;
 
@@ -262,7 +262,6 @@ reload(struct tf_main *m)
 		    (size_t)n);
 	}
 	announce(rt, binds);
-	(void)opened;
 	tf_runtime_unref(m->rt);
 	m->rt = rt;
 	free(binds);
@@ -348,7 +347,7 @@ run(struct tf_main *m)
 	}
 	m->nworkers = worker_count(cfg);
 	m->socks.nworkers = m->nworkers;
-	n = tf_sockets_sync(&m->socks, cfg, &binds, &dropped, NULL, err,
+	n = tf_sockets_sync(&m->socks, cfg, &binds, &dropped, err,
 	    sizeof(err));
 	if (n < 0)
 		goto fail;
