@@ -1,178 +1,165 @@
 /*
- * One proxied connection: the client half (TLS server), the upstream half
- * (TLS client), the four bounded buffers between them, and the pump that
- * moves bytes through every layer in a fixed order.
+ * One proxied connection: the client leg (TLS server), the upstream leg
+ * (TLS client) when there is one, the exchange between them, and the pump
+ * that moves bytes through every layer in a fixed order. A connection
+ * lives on one worker's loop and belongs to that worker's set.
+ *
+ * Lifecycle (st), in order, each state left only forwards:
+ *
+ *   ACCEPTED   set up; with proxy-protocol on, the PROXY header comes
+ *   PEEK       the first bytes: a TLS record, an SSLv2 hello, plain HTTP
+ *   HELLO      TLS records go to BoringSSL until it shows the hello
+ *   HANDSHAKE  the hello was decided on: the rest of the handshake
+ *   PROXYING   requests and responses
+ *   TUNNEL     after a 101: raw bytes both ways
+ *   DRAINING   what is queued for the client goes out, then close
+ *   CLOSED     handles closing; freed when the last one is closed
  */
 #ifndef TF_CONN_H
 #define TF_CONN_H
 
 #include <netinet/in.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include <uv.h>
 
-#include "buf.h"
-#include "http1.h"
+#include "exchange.h"
+#include "leg.h"
 #include "record.h"
+#include "upstream.h"
 
-struct tf_worker;
-struct tf_runtime;
-struct tf_lstn;
-struct tf_target;
-struct tf_tls;
 struct tf_hello;
+struct tf_lstn;
+struct tf_pool;
+struct tf_target;
 
 #define TF_CONN_MAGIC 0xc0ec7a11
 
 enum tf_conn_state {
-	TF_CONN_ST_HANDSHAKE = 0,  /* client TLS handshake */
-	TF_CONN_ST_PROXYING,       /* requests and responses */
-	TF_CONN_ST_DRAINING,       /* flushing the last bytes, then close */
-	TF_CONN_ST_CLOSED,         /* handles closing; freed at refs == 0 */
+	TF_CONN_ST_ACCEPTED = 0,
+	TF_CONN_ST_PEEK,
+	TF_CONN_ST_HELLO,
+	TF_CONN_ST_HANDSHAKE,
+	TF_CONN_ST_PROXYING,
+	TF_CONN_ST_TUNNEL,
+	TF_CONN_ST_DRAINING,
+	TF_CONN_ST_CLOSED,
 };
 
-enum tf_up_state {
-	TF_UP_NONE = 0,            /* no upstream connection */
-	TF_UP_RESOLVING,           /* uv_getaddrinfo in flight */
-	TF_UP_CONNECTING,          /* uv_tcp_connect in flight */
-	TF_UP_HANDSHAKE,           /* TLS handshake with the upstream */
-	TF_UP_READY,               /* carrying requests */
-	TF_UP_CLOSING,             /* handle closing; NONE when closed */
-	TF_UP_RETRY,               /* closing to try the next address */
+/* The floor decision on a ClientHello (SPEC "mode"). The last three are
+ * in the order of the metrics' action label. */
+enum tf_floor {
+	TF_FLOOR_NONE = 0,              /* no hello decided on yet */
+	TF_FLOOR_PASS,                  /* at or above the floor */
+	TF_FLOOR_REFUSED,               /* below: recorded and refused */
+	TF_FLOOR_AUDIT,                 /* below: recorded, let in (audit) */
+	TF_FLOOR_EXEMPT,                /* below: recorded, let in (exempt) */
 };
 
-/* One TCP+TLS leg. */
-struct tf_side {
-	uv_tcp_t tcp;
-	uv_write_t wreq;
-	struct tf_buf in;          /* ciphertext received */
-	struct tf_buf out;         /* ciphertext to send */
-	struct tf_tls *tls;
-	size_t writing;            /* bytes of out under uv_write; 0: none */
-	unsigned open : 1;         /* tcp initialised and not yet closed */
-	unsigned reading : 1;      /* uv_read_start in effect */
-	unsigned eof : 1;          /* the peer closed or the read failed */
-	unsigned notified : 1;     /* close_notify queued */
-
-	/* Upstream sides only, while parked in the worker's pool. */
-	unsigned magic;            /* TF_SIDE_MAGIC while parked */
-	struct tf_side *pool_next;
-	struct tf_worker *w;
-	const void *pool_ctx;      /* the TLS context that verified it */
-	char pool_key[320];        /* "host:port|sni" */
-	uint64_t parked_at;        /* uv_now */
-	struct tf_runtime *rt;     /* kept alive while parked */
-	char tls_version[8];
+/* What the connection's one timer is counting down. */
+enum tf_conn_timer {
+	TF_CONN_TM_NONE = 0,
+	TF_CONN_TM_HANDSHAKE,           /* handshake-timeout */
+	TF_CONN_TM_HEADER,              /* header-timeout */
+	TF_CONN_TM_IDLE,                /* idle-timeout */
+	TF_CONN_TM_UPSTREAM,            /* upstream-timeout (silence) */
+	TF_CONN_TM_DRAIN,               /* the last bytes to a slow reader */
 };
 
-#define TF_SIDE_MAGIC 0x51de5a7e
+/* The upstream half. */
+enum tf_conn_up {
+	TF_CONN_UP_NONE = 0,            /* no upstream connection */
+	TF_CONN_UP_OPENING,             /* an opening is in flight */
+	TF_CONN_UP_READY,               /* a leg carries requests */
+};
+
+TAILQ_HEAD(tf_conn_list, tf_conn);
+
+/* One worker's connections and what they share. */
+struct tf_conns {
+	uv_loop_t *loop;
+	struct tf_pool *pool;           /* idle upstream legs; NULL: none */
+	tf_upstream_open_fn *open_upstream;  /* tf_upstream_open */
+	struct tf_conn_list list;       /* open connections */
+	unsigned n;                     /* connections not yet freed */
+	int stopping;                   /* graceful stop: no keep-alive */
+	/* Called after a connection of listener l was freed. */
+	void (*gone_cb)(struct tf_conns *set, struct tf_lstn *l);
+	void *data;                     /* the owner's */
+};
 
 struct tf_conn {
 	unsigned magic;
-	uint64_t id;
-	struct tf_worker *w;
-	struct tf_lstn *l;
-	struct tf_conn *next;      /* worker's list */
-	struct tf_conn **prevp;
+	uint64_t id;                    /* unique in the process, for logs */
+	struct tf_conns *set;
+	struct tf_lstn *l;              /* holds a reference to l->rt */
+	TAILQ_ENTRY(tf_conn) link;      /* in set->list until closed */
 	enum tf_conn_state st;
-	unsigned refs;             /* open handles and requests in flight */
+	enum tf_floor floor;
+	enum tf_conn_up up;
+	enum tf_conn_timer timer_kind;
+	unsigned refs;                  /* handles not yet closed */
+	unsigned established : 1;       /* the client handshake completed */
+	unsigned pumping : 1;           /* tf_conn_pump() is running */
+	unsigned again : 1;             /* pump once more before returning */
 
-	struct tf_side client;
-	struct tf_side *upstream;  /* NULL until needed; may come from and go
-	                              to the worker's pool */
-	enum tf_up_state up;
-	const struct tf_target *target;    /* where this request goes */
-	const struct tf_target *up_target; /* where the upstream leg goes */
-	int sni_route;             /* target index the SNI names; -1: none */
-	unsigned up_gen;           /* bumps when an upstream is abandoned */
-	uv_timer_t ctimer;         /* handshake / header / idle / drain */
-	uv_timer_t utimer;         /* upstream connect / inactivity */
-	uv_getaddrinfo_t gai;
-	uv_connect_t creq;
-	struct addrinfo *ai_list;  /* upstream addresses */
-	struct addrinfo *ai_next;  /* the next one to try */
-	int up_err;                /* last connect error, for the log */
+	struct tf_leg client;
+	struct tf_leg *upstream;        /* UP_READY: the upstream leg */
+	struct tf_upstream *opening;    /* UP_OPENING: the opening */
+	const struct tf_target *up_target; /* where upstream/opening goes */
+	uv_timer_t timer;
+	struct tf_exchange x;
 
-	struct tf_buf cplain;      /* client plaintext, not yet parsed */
-	struct tf_buf to_up;       /* rewritten request bytes */
-	struct tf_buf uplain;      /* upstream plaintext, not yet parsed */
-	struct tf_buf to_client;   /* rewritten response bytes */
-	struct tf_http req;
-	struct tf_http resp;
-	struct tf_http_reqinfo info;
-	struct tf_http_rewrite rw;
-
-	struct sockaddr_storage addr;  /* the client's address */
+	struct sockaddr_storage addr;   /* the client's (PROXY header's) */
 	char ip[INET6_ADDRSTRLEN];
 	struct tf_record_peer peer;
-	struct tf_hello *hello;    /* kept until the handshake completes */
-	int hello_seen;
-	int peeked;                /* the first bytes were looked at */
-	int proxied;               /* the PROXY header was read */
-	int decided;               /* the floor decision is made */
-	int refused;               /* below the floor: recorded, refused */
-	int legacy;                /* let in below the floor (audit, exempt) */
-	uint64_t client_bytes;     /* ciphertext received from the client */
-	char sni[256];
-	char ja4[37];
-	char upstream_tls[8];
-
-	int in_exchange;           /* a request head is in, its response not */
-	int tunnel;                /* after 101: raw bytes both ways */
-	int header_timer;          /* the header timer runs for this head */
-	uint64_t resp_bytes;       /* response bytes emitted to the client */
-	uint64_t req_bytes;        /* request bytes read from the client */
-	uint64_t req_start;        /* uv_now at the request head */
-
-	int pumping;               /* re-entry guard */
-	int again;                 /* pump again before returning */
+	struct tf_hello *hello;         /* kept until the handshake is done */
+	char sni[256];                  /* "" when none */
+	char ja4[37];                   /* "" until the hello was read */
 };
 
-/* Accepts one connection from a listening socket of worker w. */
-void tf_conn_accept(struct tf_worker *w, struct tf_lstn *l,
-    uv_stream_t *server);
+/* Prepares an empty set on loop. */
+void tf_conns_init(struct tf_conns *set, uv_loop_t *loop,
+    struct tf_pool *pool);
 
-/* Moves bytes through every layer until nothing more can move. */
+/*
+ * Graceful stop: no new keep-alive; connections without a request in
+ * flight close now, the others once their response is complete.
+ */
+void tf_conns_stop(struct tf_conns *set);
+
+/* Closes every connection now. */
+void tf_conns_close_all(struct tf_conns *set, const char *why);
+
+/*
+ * Accepts the connection waiting on server, for listener l, into set (a
+ * struct tf_conns). Returns 0 when it was accepted (it may have been
+ * closed since), 1 when it could not be taken (no memory: it still waits
+ * in server), or the negative UV code of a uv_accept that failed (libuv
+ * closed it).
+ */
+int tf_conn_accept(void *set, struct tf_lstn *l, uv_stream_t *server);
+
+/*
+ * A connection of l without transport (its client leg is not open), or
+ * NULL when out of memory. tf_conn_accept() uses it; tests open the
+ * client leg over memory, then call tf_conn_start().
+ */
+struct tf_conn *tf_conn_new(struct tf_conns *set, struct tf_lstn *l);
+
+/* Starts a connection whose client leg is open, from the address sa. */
+void tf_conn_start(struct tf_conn *c, const struct sockaddr *sa);
+
+/* Moves bytes through every layer until nothing more moves. Re-entry
+ * only asks the running pump to go round once more. */
 void tf_conn_pump(struct tf_conn *c);
 
-/* Closes now: stops everything, closes handles, frees at the last one. */
+/* Closes now: stops everything, closes handles, frees at the last one.
+ * Idempotent. */
 void tf_conn_close(struct tf_conn *c, const char *why);
 
-/* The upstream could not be reached or failed: answers the request in
- * flight with status (502, 504) unless a response already started. */
-void tf_conn_upstream_failed(struct tf_conn *c, int status, int reason,
-    const char *why);
-
-/* Graceful stop: closes the connection now when no request is in flight,
- * else once its response is complete. */
+/* Graceful stop of one connection (see tf_conns_stop). */
 void tf_conn_stop(struct tf_conn *c);
-
-/* Drops one reference; frees the connection when it was the last. */
-void tf_conn_unref(struct tf_conn *c);
-
-/* Shared by both halves: alloc/read callbacks and flushing. */
-void tf_conn_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
-void tf_conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
-void tf_conn_flush(struct tf_conn *c, struct tf_side *side);
-
-/* worker.c: a connection of a stopping worker is gone. */
-void tf_worker_conn_gone(struct tf_worker *w);
-
-/* The upstream timer: connect timeout, then upstream-timeout. */
-void tf_conn_utimer_cb(uv_timer_t *t);
-
-/* upstream.c */
-void tf_upstream_start(struct tf_conn *c);
-void tf_upstream_close(struct tf_conn *c);
-/* The client connection ends: parks its upstream leg in the worker's pool
- * when it is idle and reusable. */
-void tf_upstream_release(struct tf_conn *c);
-/* Closes every parked upstream connection (the worker stops). */
-void tf_upstream_pool_close_all(struct tf_worker *w);
-/* Frees an upstream side whose handle is closed. */
-void tf_upstream_side_free(struct tf_side *s);
-/* Closes the upstream connection but keeps the request waiting for it
- * (its target changed); the next connection carries it. */
-void tf_upstream_switch(struct tf_conn *c);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -15,12 +16,15 @@
 
 #include <uv.h>
 
+#include "acceptor.h"
 #include "config.h"
 #include "http1.h"
-#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "report.h"
+#include "runtime.h"
+#include "shard.h"
+#include "sockets.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -30,14 +34,25 @@ struct tf_main {
 	const char *conf_path;
 	struct tf_runtime *rt;          /* the current generation (a ref) */
 	struct tf_sockets socks;
-	struct tf_worker *workers;
+	struct tf_shard *shards;        /* one per worker */
+	struct tf_worker **workers;     /* each shard's worker */
 	unsigned nworkers;
 	const char *user;               /* as started; reloads keep it */
 	uv_loop_t *loop;
+	struct tf_mailbox mbox;         /* workers' answers */
 	uv_signal_t sigs[4];
 	int metrics_on;
 	struct sockaddr_storage metrics_addr;
 	int stopping;
+};
+
+/* A reload on its way to the workers. */
+struct rollout {
+	struct tf_main *m;
+	struct tf_runtime *rt;          /* a reference */
+	struct tf_socket **binds;       /* the sockets of each bind */
+	struct tf_socket *dropped;      /* sockets no bind uses any more */
+	size_t nbinds;
 };
 
 static void
@@ -182,7 +197,7 @@ announce(struct tf_runtime *rt, struct tf_socket **binds)
 	for (i = 0; i < rt->nlstns; i++)
 		for (j = 0; j < rt->lstns[i].conf->nbinds; j++, k++)
 			if (binds[k]->fresh)
-				tf_listener_announce(rt->lstns[i].conf->name,
+				tf_socket_announce(rt->lstns[i].conf->name,
 				    binds[k]);
 }
 
@@ -221,18 +236,51 @@ sync_metrics(struct tf_main *m, const struct tf_config *cfg, char *err,
 	return 0;
 }
 
+/* On each worker: serve the new generation on its sockets. */
+static void
+rollout_each(void *arg, struct tf_worker *w)
+{
+	struct rollout *ro = arg;
+	struct tf_assign *as = assignment(ro->rt, ro->binds, w->id);
+
+	tf_runtime_ref(ro->rt);
+	tf_shard_adopt(w->data, ro->rt, as, ro->nbinds);
+	free(as);
+}
+
+/* On the control thread, once every worker serves the new generation. */
+static void
+rollout_done(void *arg)
+{
+	struct rollout *ro = arg;
+	struct tf_socket *s;
+
+	tf_metrics_set_generation(ro->rt->generation);
+	tf_log_notice("configuration %s reloaded: generation %llu",
+	    ro->m->conf_path, (unsigned long long)ro->rt->generation);
+	while (ro->dropped != NULL) {   /* the workers closed their fds */
+		s = ro->dropped;
+		ro->dropped = s->next;
+		tf_socket_free(s);
+	}
+	free(ro->binds);
+	tf_runtime_unref(ro->rt);
+	free(ro);
+}
+
 /*
  * SIGHUP: builds a whole new generation (file, certificates, keys, CA
  * files, sockets) and swaps it in only when all of it worked. On failure
- * the old generation goes on serving, unchanged.
+ * the old generation goes on serving, unchanged. The reload is logged once
+ * every worker has taken the new generation.
  */
 static void
 reload(struct tf_main *m)
 {
-	struct tf_socket **binds = NULL, *dropped = NULL, *s;
+	struct tf_socket **binds = NULL, *dropped = NULL;
 	struct tf_runtime *rt;
+	struct rollout *ro;
 	char err[1024];
-	unsigned i;
 	int n;
 
 	rt = load(m->conf_path, err, sizeof(err));
@@ -256,26 +304,21 @@ reload(struct tf_main *m)
 	if (open_logs(rt->cfg, err, sizeof(err)) != 0)
 		tf_log_error("reload: %s", err);
 	rt->generation = m->rt->generation + 1;
-	for (i = 0; i < m->nworkers; i++) {
-		tf_runtime_ref(rt);
-		tf_worker_reload(&m->workers[i], rt, assignment(rt, binds, i),
-		    (size_t)n);
-	}
 	announce(rt, binds);
-	tf_runtime_unref(m->rt);
-	m->rt = rt;
-	free(binds);
-	while (dropped != NULL) {   /* their fds are the workers' to close */
-		s = dropped;
-		dropped = s->next;
-		tf_socket_free(s);
-	}
 	if (sync_metrics(m, rt->cfg, err, sizeof(err)) != 0)
 		tf_log_error("reload: %s", err);
 	tf_metrics_reload(1);
-	tf_metrics_set_generation(rt->generation);
-	tf_log_notice("configuration %s reloaded: generation %llu",
-	    m->conf_path, (unsigned long long)rt->generation);
+	ro = tf_xcalloc(1, sizeof(*ro));
+	ro->m = m;
+	ro->rt = rt;
+	ro->binds = binds;
+	ro->dropped = dropped;
+	ro->nbinds = (size_t)n;
+	tf_runtime_unref(m->rt);
+	m->rt = rt;
+	tf_runtime_ref(rt);             /* the rollout's */
+	tf_workers_each(m->workers, m->nworkers, rollout_each, rollout_done,
+	    &m->mbox, ro);
 	return;
 fail_rt:
 	tf_runtime_unref(rt);
@@ -299,7 +342,7 @@ stop(struct tf_main *m, int signum)
 	if (m->metrics_on)
 		tf_metrics_stop();
 	for (i = 0; i < m->nworkers; i++)
-		tf_worker_stop(&m->workers[i]);
+		tf_shard_stop(&m->shards[i]);
 }
 
 static void
@@ -333,7 +376,7 @@ run(struct tf_main *m)
 	char err[1024];
 	unsigned i;
 	size_t k;
-	int n;
+	int n, r;
 
 	if (open_logs(cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "tlsfloor: %s\n", err);
@@ -364,18 +407,24 @@ run(struct tf_main *m)
 	}
 	m->rt->generation = 1;
 	tf_metrics_set_generation(1);
+	if ((r = tf_mailbox_init(&m->mbox, m->loop, 1)) != 0) {
+		snprintf(err, sizeof(err), "cannot start: %s", uv_strerror(r));
+		goto fail;
+	}
+	m->shards = tf_xcalloc(m->nworkers, sizeof(*m->shards));
 	m->workers = tf_xcalloc(m->nworkers, sizeof(*m->workers));
 	for (i = 0; i < m->nworkers; i++) {
-		int r;
+		struct tf_assign *as = assignment(m->rt, binds, i);
 
 		tf_runtime_ref(m->rt);
-		r = tf_worker_start(&m->workers[i], i, m->rt,
-		    assignment(m->rt, binds, i), (size_t)n);
+		r = tf_shard_start(&m->shards[i], i, m->rt, as, (size_t)n);
+		free(as);
 		if (r != 0) {
 			snprintf(err, sizeof(err), "cannot start worker %u: %s",
 			    i, uv_strerror(r));
 			goto fail;
 		}
+		m->workers[i] = &m->shards[i].w;
 	}
 	announce(m->rt, binds);
 	free(binds);
@@ -385,7 +434,12 @@ run(struct tf_main *m)
 	uv_run(m->loop, UV_RUN_DEFAULT);
 
 	for (i = 0; i < m->nworkers; i++)
-		tf_worker_join(&m->workers[i]);
+		tf_shard_join(&m->shards[i]);
+	/* Answers the workers sent while stopping. */
+	tf_mailbox_close(&m->mbox);
+	uv_run(m->loop, UV_RUN_DEFAULT);
+	tf_mailbox_destroy(&m->mbox);
+	free(m->shards);
 	free(m->workers);
 	while (m->socks.head != NULL) {
 		struct tf_socket *s = m->socks.head;
@@ -405,32 +459,42 @@ fail:
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct tf_main m;
 	char err[1024];
-	int test = 0, i, r;
+	int test = 0, opt, r;
 
+	/* "report" is a command of its own, with its own options. */
+	if (argc > 1 && strcmp(argv[1], "report") == 0)
+		return tf_report_main(argc - 1, argv + 1);
 	memset(&m, 0, sizeof(m));
 	m.conf_path = DEFAULT_CONF;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+	while ((opt = getopt_long(argc, argv, "c:htV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			m.conf_path = optarg;
+			break;
+		case 'h':
 			usage(stdout);
 			return 0;
-		} else if (strcmp(a, "-V") == 0 ||
-		    strcmp(a, "--version") == 0) {
+		case 't':
+			test = 1;
+			break;
+		case 'V':
 			version();
 			return 0;
-		} else if (strcmp(a, "-t") == 0) {
-			test = 1;
-		} else if (strcmp(a, "-c") == 0 && i + 1 < argc) {
-			m.conf_path = argv[++i];
-		} else if (strcmp(a, "report") == 0 && i == 1) {
-			return tf_report_main(argc - 1, argv + 1);
-		} else {
+		default:
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 

@@ -313,6 +313,13 @@ render_listeners(struct out *o)
 		out_sample(o, "tlsfloor_connections_total", m, NULL, NULL,
 		    NULL, NULL, LOAD(&m->connections_total));
 
+	out_family(o, "tlsfloor_connections_dropped_total", "counter",
+	    "Client connections accepted and closed at once because no "
+	    "memory was left to serve them.");
+	for (m = registry_head; m != NULL; m = m->next)
+		out_sample(o, "tlsfloor_connections_dropped_total", m, NULL,
+		    NULL, NULL, NULL, LOAD(&m->connections_dropped));
+
 	out_family(o, "tlsfloor_connections_active", "gauge",
 	    "Client connections open now.");
 	for (m = registry_head; m != NULL; m = m->next) {

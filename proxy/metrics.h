@@ -35,6 +35,7 @@ enum tf_m_upstream_error {      /* resolve connect tls timeout bad_response clos
 struct tf_mlistener {
 	char name[64];
 	_Atomic uint64_t connections_total;
+	_Atomic uint64_t connections_dropped;         /* accepted, not served */
 	_Atomic int64_t connections_active;
 	_Atomic uint64_t handshakes[TF_M_NVERSIONS];   /* completed, by version */
 	_Atomic uint64_t legacy[TF_M_NVERSIONS][TF_M_NACTIONS];

@@ -1,21 +1,18 @@
 /*
- * Listening sockets. The control thread opens one socket per bind and
- * worker (SO_REUSEPORT, so the kernel spreads connections over workers)
- * and keeps a table of them across reloads: a bind whose address did not
- * change keeps its sockets, so no connection waiting in a backlog is lost.
- * Each worker adopts its own socket of every bind and accepts on it.
+ * Listening sockets, on the control thread. It opens one socket per bind
+ * and worker (SO_REUSEPORT, so the kernel spreads connections over
+ * workers) and keeps a table of them across reloads: a bind whose address
+ * did not change keeps its sockets, so no connection waiting in a backlog
+ * is lost. Each worker's acceptors (acceptor.h) take their own socket of
+ * every bind and close it when a reload drops it.
  */
-#ifndef TF_LISTENER_H
-#define TF_LISTENER_H
+#ifndef TF_SOCKETS_H
+#define TF_SOCKETS_H
 
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include <uv.h>
-
 struct tf_config;
-struct tf_worker;
-struct tf_lstn;
 
 /* One bind's sockets, owned by the control thread's table. */
 struct tf_socket {
@@ -27,6 +24,9 @@ struct tf_socket {
 	int fresh;                      /* opened by the last sync */
 	struct tf_socket *next;
 };
+
+/* The listen(2) backlog of every socket. */
+#define TF_SOCKETS_BACKLOG 511
 
 struct tf_sockets {
 	struct tf_socket *head;
@@ -50,28 +50,7 @@ int tf_sockets_sync(struct tf_sockets *s, const struct tf_config *cfg,
 /* Frees a dropped socket's record (not its fds, the workers' to close). */
 void tf_socket_free(struct tf_socket *s);
 
-/* Logs "listener NAME: listening on ADDR:PORT" for bind k. */
-void tf_listener_announce(const char *name, const struct tf_socket *s);
-
-/* One socket for a worker to accept on, and the listener it serves. */
-struct tf_assign {
-	int fd;
-	struct tf_lstn *l;
-};
-
-/*
- * In the worker: accept on exactly the given sockets from now on. Kept
- * sockets take the new listener objects, new ones start listening,
- * sockets not listed are closed. 0 or a UV code.
- */
-int tf_listener_apply(struct tf_worker *w, const struct tf_assign *a,
-    size_t n);
-
-/* A connection of listener l ended: resumes paused acceptors that are
- * below max-connections again. */
-void tf_listener_conn_gone(struct tf_worker *w, struct tf_lstn *l);
-
-/* Stops accepting (closes the worker's listening handles). */
-void tf_listener_stop(struct tf_worker *w);
+/* Logs "listener NAME: listening on ADDR:PORT" for a socket. */
+void tf_socket_announce(const char *name, const struct tf_socket *s);
 
 #endif

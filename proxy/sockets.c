@@ -1,19 +1,18 @@
+/*
+ * The control thread's table of listening sockets.
+ */
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdatomic.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "config.h"
-#include "conn.h"
-#include "listener.h"
 #include "log.h"
-#include "metrics.h"
-#include "worker.h"
-
-#define BACKLOG 511
+#include "sockets.h"
 
 static int
 open_one(const struct sockaddr *sa, socklen_t len, int *fd_out)
@@ -28,7 +27,7 @@ open_one(const struct sockaddr *sa, socklen_t len, int *fd_out)
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
 	    (sa->sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
-	    bind(fd, sa, len) != 0 || listen(fd, BACKLOG) != 0) {
+	    bind(fd, sa, len) != 0 || listen(fd, TF_SOCKETS_BACKLOG) != 0) {
 		int e = errno;
 
 		close(fd);
@@ -167,7 +166,7 @@ fail:
 }
 
 void
-tf_listener_announce(const char *name, const struct tf_socket *s)
+tf_socket_announce(const char *name, const struct tf_socket *s)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -180,155 +179,4 @@ tf_listener_announce(const char *name, const struct tf_socket *s)
 	tf_log_notice(ss.ss_family == AF_INET6 ?
 	    "listener %s: listening on [%s]:%u" :
 	    "listener %s: listening on %s:%u", name, ip, port);
-}
-
-/*
- * At max-connections a listener stops accepting: its connection callback
- * leaves the socket libuv accepted unclaimed, which stops libuv polling
- * the listening socket; the rest wait in the kernel's backlog. Claiming it
- * later (tf_conn_accept calls uv_accept) resumes polling. Nothing is
- * accepted and dropped. The count is the listener's, across workers and
- * configuration generations.
- */
-static int
-at_limit(const struct tf_lstn *l)
-{
-	return atomic_load(&l->m->connections_active) >=
-	    (int64_t)l->conf->max_connections;
-}
-
-static void
-resume_cb(uv_timer_t *t)
-{
-	struct tf_worker *w = t->data;
-	struct tf_acceptor *a;
-
-	for (a = w->acceptors; a != NULL; a = a->next) {
-		if (!a->paused || at_limit(a->l) || w->stopping)
-			continue;
-		a->paused = 0;
-		w->npaused--;
-		tf_log_notice("listener %s: below max-connections (%u): "
-		    "accepting again", a->l->conf->name,
-		    a->l->conf->max_connections);
-		tf_conn_accept(w, a->l, (uv_stream_t *)&a->tcp);
-	}
-	if (w->npaused == 0)
-		uv_timer_stop(&w->resume);
-}
-
-void
-tf_listener_conn_gone(struct tf_worker *w, struct tf_lstn *l)
-{
-	if (w->npaused > 0)
-		resume_cb(&w->resume);
-}
-
-static void
-connection_cb(uv_stream_t *server, int status)
-{
-	struct tf_acceptor *a = server->data;
-	struct tf_worker *w = a->w;
-
-	if (status < 0) {
-		tf_log_warn("accept: %s", uv_strerror(status));
-		return;
-	}
-	if (at_limit(a->l)) {
-		tf_log_warn("listener %s: max-connections (%u) reached: not "
-		    "accepting", a->l->conf->name, a->l->conf->max_connections);
-		a->paused = 1;
-		/* Connections of other workers end there: look again. */
-		if (w->npaused++ == 0)
-			uv_timer_start(&w->resume, resume_cb, 50, 50);
-		return;
-	}
-	tf_conn_accept(w, a->l, server);
-}
-
-static void
-acceptor_close_cb(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-static void
-acceptor_close(struct tf_worker *w, struct tf_acceptor *a)
-{
-	if (a->paused) {
-		a->paused = 0;
-		w->npaused--;
-	}
-	uv_close((uv_handle_t *)&a->tcp, acceptor_close_cb);
-}
-
-int
-tf_listener_apply(struct tf_worker *w, const struct tf_assign *as, size_t n)
-{
-	struct tf_acceptor *a, **pp, *keep = NULL;
-	size_t i;
-	int r = 0;
-
-	if (w->resume.loop == NULL) {
-		w->resume.data = w;
-		uv_timer_init(&w->loop, &w->resume);
-	}
-	for (i = 0; i < n; i++) {
-		for (pp = &w->acceptors; *pp != NULL; pp = &(*pp)->next)
-			if ((*pp)->fd == as[i].fd)
-				break;
-		if (*pp != NULL) {
-			a = *pp;              /* kept: serves the new listener */
-			*pp = a->next;
-			a->l = as[i].l;
-		} else {
-			a = tf_xcalloc(1, sizeof(*a));
-			a->w = w;
-			a->fd = as[i].fd;
-			a->l = as[i].l;
-			a->tcp.data = a;
-			r = uv_tcp_init(&w->loop, &a->tcp);
-			if (r == 0)
-				r = uv_tcp_open(&a->tcp, a->fd);
-			if (r == 0)
-				r = uv_listen((uv_stream_t *)&a->tcp, BACKLOG,
-				    connection_cb);
-			if (r != 0) {
-				tf_log(TF_LOG_ALERT, "worker %u: cannot listen "
-				    "for %s: %s", w->id, a->l->conf->name,
-				    uv_strerror(r));
-				if (a->tcp.loop != NULL)
-					uv_close((uv_handle_t *)&a->tcp,
-					    acceptor_close_cb);
-				else
-					free(a);
-				continue;
-			}
-		}
-		a->next = keep;
-		keep = a;
-	}
-	/* What is left was dropped from the configuration. */
-	while (w->acceptors != NULL) {
-		a = w->acceptors;
-		w->acceptors = a->next;
-		acceptor_close(w, a);
-	}
-	w->acceptors = keep;
-	return r;
-}
-
-void
-tf_listener_stop(struct tf_worker *w)
-{
-	struct tf_acceptor *a;
-
-	if (w->resume.loop != NULL &&
-	    !uv_is_closing((uv_handle_t *)&w->resume))
-		uv_close((uv_handle_t *)&w->resume, NULL);
-	while (w->acceptors != NULL) {
-		a = w->acceptors;
-		w->acceptors = a->next;
-		acceptor_close(w, a);
-	}
 }
