@@ -20,7 +20,6 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
-#include "report.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -51,6 +50,34 @@ usage(FILE *f)
 	    "       tlsfloor report [--html OUT] [--json] [--since TIME] "
 	    "LOG...\n"
 	    "default FILE: %s\n", DEFAULT_CONF);
+}
+
+/*
+ * `tlsfloor report ARGS...` is the program tlsfloor-report (report/); argv
+ * is "report" and ARGS. The one in report/ next to this binary wins (the
+ * build tree), else the installed one. Returns only when neither could be
+ * run: 1, after naming the path tried.
+ */
+static int
+exec_report(char **argv)
+{
+	static const char installed[] = TF_PKGLIBEXECDIR "/tlsfloor-report";
+	char self[4096], built[4096 + 32];
+	const char *path = installed;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0 && memchr(self, '/', (size_t)n) != NULL) {
+		self[n] = '\0';
+		*strrchr(self, '/') = '\0';
+		snprintf(built, sizeof(built), "%s/report/tlsfloor-report",
+		    self);
+		if (access(built, X_OK) == 0)
+			path = built;
+	}
+	execv(path, argv);
+	fprintf(stderr, "tlsfloor: report: %s: %s\n", path, strerror(errno));
+	return 1;
 }
 
 static void
@@ -426,7 +453,7 @@ main(int argc, char **argv)
 		} else if (strcmp(a, "-c") == 0 && i + 1 < argc) {
 			m.conf_path = argv[++i];
 		} else if (strcmp(a, "report") == 0 && i == 1) {
-			return tf_report_main(argc - 1, argv + 1);
+			return exec_report(argv + 1);
 		} else {
 			usage(stderr);
 			return 2;
