@@ -21,7 +21,6 @@
 #include "http1.h"
 #include "log.h"
 #include "metrics.h"
-#include "report.h"
 #include "runtime.h"
 #include "shard.h"
 #include "sockets.h"
@@ -66,6 +65,34 @@ usage(FILE *f)
 	    "       tlsfloor report [--html OUT] [--json] [--since TIME] "
 	    "LOG...\n"
 	    "default FILE: %s\n", DEFAULT_CONF);
+}
+
+/*
+ * `tlsfloor report ARGS...` is the program tlsfloor-report (report/); argv
+ * is "report" and ARGS. The one in report/ next to this binary wins (the
+ * build tree), else the installed one. Returns only when neither could be
+ * run: 1, after naming the path tried.
+ */
+static int
+exec_report(char **argv)
+{
+	static const char installed[] = TF_PKGLIBEXECDIR "/tlsfloor-report";
+	char self[4096], built[4096 + 32];
+	const char *path = installed;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0 && memchr(self, '/', (size_t)n) != NULL) {
+		self[n] = '\0';
+		*strrchr(self, '/') = '\0';
+		snprintf(built, sizeof(built), "%s/report/tlsfloor-report",
+		    self);
+		if (access(built, X_OK) == 0)
+			path = built;
+	}
+	execv(path, argv);
+	fprintf(stderr, "tlsfloor: report: %s: %s\n", path, strerror(errno));
+	return 1;
 }
 
 static void
@@ -470,7 +497,7 @@ main(int argc, char **argv)
 
 	/* "report" is a command of its own, with its own options. */
 	if (argc > 1 && strcmp(argv[1], "report") == 0)
-		return tf_report_main(argc - 1, argv + 1);
+		return exec_report(argv + 1);
 	memset(&m, 0, sizeof(m));
 	m.conf_path = DEFAULT_CONF;
 	while ((opt = getopt_long(argc, argv, "c:htV", longopts, NULL)) != -1) {
