@@ -15,6 +15,7 @@
 
 #include <uv.h>
 
+#include "admin.h"
 #include "config.h"
 #include "http1.h"
 #include "listener.h"
@@ -35,7 +36,7 @@ struct tf_main {
 	const char *user;               /* as started; reloads keep it */
 	uv_loop_t *loop;
 	uv_signal_t sigs[4];
-	int metrics_on;
+	struct tf_admin *admin;         /* the metrics server, or NULL */
 	struct sockaddr_storage metrics_addr;
 	int stopping;
 };
@@ -195,29 +196,27 @@ sync_metrics(struct tf_main *m, const struct tf_config *cfg, char *err,
 	uint16_t port;
 	int r;
 
-	if (m->metrics_on == cfg->has_metrics && (!cfg->has_metrics ||
+	if ((m->admin != NULL) == cfg->has_metrics && (!cfg->has_metrics ||
 	    memcmp(&m->metrics_addr, &cfg->metrics_addr,
 	    cfg->metrics_addrlen) == 0))
 		return 0;
-	if (m->metrics_on)
-		tf_metrics_stop();
-	m->metrics_on = 0;
+	tf_admin_close(m->admin);
+	m->admin = NULL;
 	if (!cfg->has_metrics)
 		return 0;
-	r = tf_metrics_serve(m->loop, (const struct sockaddr *)
-	    &cfg->metrics_addr);
+	r = tf_admin_open(m->loop, (const struct sockaddr *)
+	    &cfg->metrics_addr, &m->admin);
 	if (r != 0) {
 		snprintf(err, errlen, "%s:%d: metrics: %s",
 		    cfg->metrics_where.file, cfg->metrics_where.line,
 		    uv_strerror(r));
 		return -1;
 	}
-	m->metrics_on = 1;
 	memcpy(&m->metrics_addr, &cfg->metrics_addr, cfg->metrics_addrlen);
 	tf_addr_format((const struct sockaddr *)&cfg->metrics_addr, ip,
 	    sizeof(ip), &port);
 	tf_log_notice("metrics: listening on %s:%u", ip,
-	    (unsigned)tf_metrics_port());
+	    (unsigned)tf_admin_port(m->admin));
 	return 0;
 }
 
@@ -296,8 +295,8 @@ stop(struct tf_main *m, int signum)
 	    signum, (unsigned long long)m->rt->cfg->shutdown_timeout_ms);
 	for (i = 0; i < TF_ARRAY_SIZE(m->sigs); i++)
 		uv_close((uv_handle_t *)&m->sigs[i], NULL);
-	if (m->metrics_on)
-		tf_metrics_stop();
+	tf_admin_close(m->admin);
+	m->admin = NULL;
 	for (i = 0; i < m->nworkers; i++)
 		tf_worker_stop(&m->workers[i]);
 }
