@@ -1,25 +1,27 @@
 /*
  * The admin server: a small plain-HTTP server for GET /metrics and
- * GET /healthz on the control loop. It answers one request per connection
- * and closes it (Connection: close), so it needs no HTTP parser beyond the
- * request line. Every server keeps its own clients, so two can be open at
- * once while a reload moves the address.
+ * GET /healthz on the control loop. It reads one request head per
+ * connection with llhttp, answers it and closes (Connection: close); a
+ * body is never read. Every server keeps its own clients, so two can be
+ * open at once while a reload moves the address.
  */
 #include <sys/socket.h>
 
 #include <netinet/in.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <llhttp.h>
 #include <uv.h>
 
 #include "admin.h"
 #include "common.h"
 #include "metrics.h"
 
-#define ADMIN_MAGIC 0x6d657472u         /* "metr" */
+#define ADMIN_MAGIC 0x61646d6eu         /* "admn" */
 #define CLIENT_MAGIC 0x6d636c69u        /* "mcli" */
 
 #define HEAD_MAX 8192                   /* request head bound, bytes */
@@ -54,8 +56,10 @@ struct client {
 	uv_shutdown_t shutdown;
 	enum client_state state;
 	int handles;                    /* open handles; freed at 0 */
+	llhttp_t parser;                /* over head, while CLIENT_READING */
+	size_t url_off, url_len;        /* the request-target in head */
 	size_t len;                     /* bytes in head */
-	char head[HEAD_MAX];            /* request head; scratch later */
+	char head[HEAD_MAX];            /* every byte read; scratch later */
 	char hdr[256];                  /* response status line + headers */
 	char *body;                     /* malloc'd response body or NULL */
 	size_t body_len;
@@ -66,6 +70,14 @@ struct client {
 static void client_close(struct client *c);
 static void client_read_cb(uv_stream_t *stream, ssize_t nread,
     const uv_buf_t *buf);
+static int on_url(llhttp_t *p, const char *at, size_t n);
+static int on_headers_complete(llhttp_t *p);
+
+/* Read-only after compilation, so every server and thread may share it. */
+static const llhttp_settings_t settings = {
+	.on_url = on_url,
+	.on_headers_complete = on_headers_complete,
+};
 
 /* Drops one reference; frees the server with its last one. */
 static void
@@ -196,25 +208,31 @@ client_write_cb(uv_write_t *req, int status)
 	c->state = CLIENT_SHUTDOWN;
 }
 
-static const char *
-reason_phrase(int status)
+/*
+ * Writes the reason phrase of status into buf (len > 0, truncated to
+ * fit): llhttp's name for the status, METHOD_NOT_ALLOWED, in the words
+ * RFC 9110 writes it, "Method Not Allowed"; a name of one word stays as
+ * it is ("OK"). status must be one llhttp knows: llhttp_status_name()
+ * aborts on any other, and this server sends only its own constants.
+ */
+static void
+reason_phrase(int status, char *buf, size_t len)
 {
-	switch (status) {
-	case 200:
-		return "OK";
-	case 400:
-		return "Bad Request";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 500:
-		return "Internal Server Error";
-	default:
-		return "Error";
+	const char *name = llhttp_status_name((llhttp_status_t)status);
+	int one_word = strchr(name, '_') == NULL, word_start = 1;
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i + 1 < len; i++) {
+		if (name[i] == '_') {
+			buf[i] = ' ';
+			word_start = 1;
+			continue;
+		}
+		buf[i] = one_word || word_start ? name[i] :
+		    (char)tolower((unsigned char)name[i]);
+		word_start = 0;
 	}
+	buf[i] = '\0';
 }
 
 /*
@@ -228,11 +246,13 @@ client_respond(struct client *c, int status, const char *ctype,
 {
 	uv_buf_t bufs[2];
 	unsigned nbufs = 1;
+	char reason[64];
 	int n;
 
 	uv_read_stop((uv_stream_t *)&c->tcp);
 	c->body = body;
 	c->body_len = body_len;
+	reason_phrase(status, reason, sizeof(reason));
 	n = snprintf(c->hdr, sizeof(c->hdr),
 	    "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: %s\r\n"
@@ -240,7 +260,7 @@ client_respond(struct client *c, int status, const char *ctype,
 	    "%s"
 	    "Connection: close\r\n"
 	    "\r\n",
-	    status, reason_phrase(status), ctype, body_len,
+	    status, reason, ctype, body_len,
 	    status == 405 ? "Allow: GET, HEAD\r\n" : "");
 	TF_ASSERT(n > 0 && (size_t)n < sizeof(c->hdr));
 	bufs[0] = uv_buf_init(c->hdr, (unsigned)n);
@@ -268,85 +288,88 @@ client_respond_text(struct client *c, int status, const char *text)
 }
 
 /*
- * Returns the length of the head (through its blank line) in buf[0..len),
- * or 0 while incomplete. A bare LF line end is taken as well as CRLF.
+ * Notes where the request-target lies in c->head. llhttp hands it over in
+ * pieces when it spans reads; head keeps every byte read, so the pieces
+ * are contiguous there and an offset and a length hold them all.
  */
-static size_t
-head_end(const char *buf, size_t len)
+static int
+on_url(llhttp_t *p, const char *at, size_t n)
 {
-	size_t i;
+	struct client *c;
 
-	for (i = 0; i + 1 < len; i++) {
-		if (buf[i] != '\n')
-			continue;
-		if (buf[i + 1] == '\n')
-			return i + 2;
-		if (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n')
-			return i + 3;
-	}
+	TF_CAST_OBJ(c, p->data, CLIENT_MAGIC);
+	if (c->url_len == 0)
+		c->url_off = (size_t)(at - c->head);
+	TF_ASSERT(at == c->head + c->url_off + c->url_len);
+	c->url_len += n;
 	return 0;
 }
 
-/* Routes a complete head in c->head[0..c->len). */
+/* The head is all this server reads: llhttp_execute() stops here. */
+static int
+on_headers_complete(llhttp_t *p)
+{
+	return HPE_PAUSED;
+}
+
+/* Returns whether target[0..len) is path, once its query is cut off. */
+static int
+path_is(const char *target, size_t len, const char *path)
+{
+	const char *q = memchr(target, '?', len);
+
+	if (q != NULL)
+		len = (size_t)(q - target);
+	return len == strlen(path) && memcmp(target, path, len) == 0;
+}
+
+/* Routes the request whose head llhttp has just parsed. */
 static void
 client_handle(struct client *c)
 {
-	char *line = c->head, *eol, *method, *target, *version, *q;
-	size_t mlen, tlen;
+	const char *target = c->head + c->url_off;
 	char *body;
 	size_t body_len;
 
-	eol = memchr(line, '\n', c->len);
-	TF_ASSERT(eol != NULL);
-	if (eol > line && eol[-1] == '\r')
-		eol--;
-	*eol = '\0';
-
-	/* METHOD SP request-target SP HTTP-version */
-	method = line;
-	mlen = strcspn(method, " ");
-	if (mlen == 0 || method[mlen] != ' ')
-		goto bad;
-	target = method + mlen + 1;
-	tlen = strcspn(target, " ");
-	if (tlen == 0 || target[tlen] != ' ')
-		goto bad;
-	version = target + tlen + 1;
-	if (strncmp(version, "HTTP/1.", 7) != 0 || version[7] < '0' ||
-	    version[7] > '9' || version[8] != '\0')
-		goto bad;
-	method[mlen] = '\0';
-	target[tlen] = '\0';
-
-	if (strcmp(method, "HEAD") == 0)
+	if (llhttp_get_http_major(&c->parser) != 1) {
+		client_respond_text(c, 400, "bad request\n");
+		return;
+	}
+	switch (llhttp_get_method(&c->parser)) {
+	case HTTP_HEAD:
 		c->head_only = 1;
-	else if (strcmp(method, "GET") != 0) {
+		break;
+	case HTTP_GET:
+		break;
+	default:
 		client_respond_text(c, 405, "method not allowed\n");
 		return;
 	}
-	if ((q = strchr(target, '?')) != NULL)
-		*q = '\0';
-	if (strcmp(target, "/metrics") == 0) {
+	if (path_is(target, c->url_len, "/metrics")) {
 		if (tf_metrics_render(&body, &body_len) != 0) {
 			client_respond_text(c, 500, "out of memory\n");
 			return;
 		}
 		client_respond(c, 200, "text/plain; version=0.0.4; "
 		    "charset=utf-8", body, body_len);
-	} else if (strcmp(target, "/healthz") == 0) {
+	} else if (path_is(target, c->url_len, "/healthz")) {
 		client_respond_text(c, 200, "ok\n");
 	} else {
 		client_respond_text(c, 404, "not found\n");
 	}
-	return;
-bad:
-	client_respond_text(c, 400, "bad request\n");
 }
 
+/*
+ * Feeds what arrived to llhttp, which reads it in place in c->head. A
+ * complete head is answered; a malformed one gets 400, and a head that
+ * fills c->head without ending gets 431. While draining, bytes are
+ * discarded.
+ */
 static void
 client_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
 	struct client *c;
+	llhttp_errno_t e;
 
 	TF_CAST_OBJ(c, stream->data, CLIENT_MAGIC);
 	if (nread == 0 || c->state == CLIENT_CLOSING)
@@ -359,9 +382,12 @@ client_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	}
 	if (c->state != CLIENT_READING)
 		return;                 /* draining: discard */
+	e = llhttp_execute(&c->parser, c->head + c->len, (size_t)nread);
 	c->len += (size_t)nread;
-	if (head_end(c->head, c->len) != 0)
+	if (e == HPE_PAUSED)
 		client_handle(c);
+	else if (e != HPE_OK)
+		client_respond_text(c, 400, "bad request\n");
 	else if (c->len == sizeof(c->head))
 		client_respond_text(c, 431, "request head too large\n");
 }
@@ -379,6 +405,8 @@ admin_connection_cb(uv_stream_t *listener, int status)
 	c->magic = CLIENT_MAGIC;
 	c->server = a;
 	c->state = CLIENT_READING;
+	llhttp_init(&c->parser, HTTP_REQUEST, &settings);
+	c->parser.data = c;
 	TF_ASSERT(uv_tcp_init(listener->loop, &c->tcp) == 0);
 	TF_ASSERT(uv_timer_init(listener->loop, &c->timer) == 0);
 	c->tcp.data = c;

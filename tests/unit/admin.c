@@ -167,6 +167,17 @@ check_answer(const char *what, const struct http_result *r, int status,
 		    r->body);
 }
 
+/* Fails unless r's first line is line. */
+static void
+check_status_line(const struct http_result *r, const char *line)
+{
+	size_t n = strlen(line);
+
+	if (strncmp(r->head, line, n) != 0 ||
+	    strncmp(r->head + n, "\r\n", 2) != 0)
+		TEST_FAIL("status line is not \"%s\":\n%s", line, r->head);
+}
+
 /*
  * Fails unless the connection fd is closed by the server without an
  * answer: EOF, or a reset when the server closed before reading what we
@@ -288,9 +299,30 @@ harness_run(struct harness *h, void *(*client)(void *))
 
 struct answers {
 	struct http_result metrics, metrics_qs, healthz, notfound, post,
-	    head, big, bad, lf_only;
+	    put, head, big, bad, lf_only, split, bad_field, http09, http2,
+	    unknown_method;
 	int idle_fd;            /* open, unanswered, when the server closes */
 };
+
+/*
+ * Sends a request in pieces, pausing between them so that the server
+ * reads them apart (it would read the same bytes right if it did not).
+ */
+static void
+http_exchange_split(int port, const char *const *pieces, size_t n,
+    struct http_result *r)
+{
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+	int fd = dial(port);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			nanosleep(&pause, NULL);
+		send_all(fd, pieces[i], strlen(pieces[i]));
+	}
+	http_read(fd, r);
+}
 
 static void *
 answers_client(void *arg)
@@ -299,6 +331,9 @@ answers_client(void *arg)
 	struct answers *r = h->arg;
 	static char big[9000];
 	static const char partial[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n";
+	static const char *const split[] = {
+		"GET /met", "rics?x=1 HTTP/1.1\r\nHo", "st: x\r\n\r", "\n",
+	};
 	int port = h->port_a;
 
 	http_exchange(port, REQ("GET /metrics HTTP/1.1\r\n"
@@ -312,11 +347,21 @@ answers_client(void *arg)
 	http_exchange(port, REQ("POST /metrics HTTP/1.1\r\n"
 	    "Host: localhost\r\nContent-Length: 5\r\n\r\nhello"), 0,
 	    &r->post);
+	http_exchange(port, REQ("PUT /metrics HTTP/1.1\r\n"
+	    "Host: localhost\r\n\r\n"), 0, &r->put);
 	http_exchange(port, REQ("HEAD /metrics HTTP/1.1\r\n"
 	    "Host: localhost\r\n\r\n"), 0, &r->head);
 	http_exchange(port, REQ("GARBAGE\r\n\r\n"), 0, &r->bad);
 	http_exchange(port, REQ("GET /healthz HTTP/1.0\n\n"), 0,
 	    &r->lf_only);
+	http_exchange_split(port, split, TF_ARRAY_SIZE(split), &r->split);
+	http_exchange(port, REQ("GET /healthz HTTP/1.1\r\n"
+	    "Bad Field: x\r\n\r\n"), 0, &r->bad_field);
+	http_exchange(port, REQ("GET /healthz\r\n\r\n"), 0, &r->http09);
+	http_exchange(port, REQ("GET /healthz HTTP/2.0\r\n\r\n"), 0,
+	    &r->http2);
+	http_exchange(port, REQ("FROB /healthz HTTP/1.1\r\n\r\n"), 0,
+	    &r->unknown_method);
 
 	memcpy(big, "GET /metrics HTTP/1.1\r\nX-Pad: ", 30);
 	memset(big + 30, 'a', sizeof(big) - 30);
@@ -353,8 +398,22 @@ TEST(answers)
 	check_answer("GET /nope", &r.notfound, 404, NULL);
 	check_answer("POST /metrics", &r.post, 405, NULL);
 	ASSERT(strstr(r.post.head, "\r\nAllow: GET, HEAD\r\n") != NULL);
+	check_answer("PUT /metrics", &r.put, 405, NULL);
 	check_answer("GARBAGE", &r.bad, 400, NULL);
 	check_answer("LF-only GET /healthz", &r.lf_only, 200, "ok\n");
+	check_answer("GET /metrics?x=1 in 4 pieces", &r.split, 200,
+	    "# TYPE tlsfloor_config_generation gauge\n");
+	check_answer("a field name with a blank", &r.bad_field, 400, NULL);
+	check_answer("HTTP/0.9 request line", &r.http09, 400, NULL);
+	check_answer("HTTP/2.0 request line", &r.http2, 400, NULL);
+	check_answer("a method llhttp does not know", &r.unknown_method, 400,
+	    NULL);
+
+	/* Reason phrases: llhttp's status names, in RFC 9110's words. */
+	check_status_line(&r.metrics, "HTTP/1.1 200 OK");
+	check_status_line(&r.notfound, "HTTP/1.1 404 Not Found");
+	check_status_line(&r.post, "HTTP/1.1 405 Method Not Allowed");
+	check_status_line(&r.bad, "HTTP/1.1 400 Bad Request");
 
 	/* HEAD: the GET's headers, no body. */
 	ASSERT_EQ(r.head.status, 200);
@@ -365,6 +424,8 @@ TEST(answers)
 	/* More than 8 KiB of head: 431, and the answer arrives intact
 	 * although the server did not read everything we sent. */
 	check_answer("9000-byte head", &r.big, 431, NULL);
+	check_status_line(&r.big,
+	    "HTTP/1.1 431 Request Header Fields Too Large");
 
 	/* The unanswered connection was closed with the server. */
 	check_closed("idle connection", r.idle_fd);
