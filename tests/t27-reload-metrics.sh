@@ -149,5 +149,6 @@ write_conf "$SILENT_PORT" 1.2
 sed -i "s|^error-log .*|error-log $WORK/startup.log|" "$CONF"
 run_cmd -s 1 timeout 10 "$TF_BIN" -c "$CONF"
 m_err="$CONF:$m_line: metrics 127.0.0.1:$SILENT_PORT: address already in use"
-assert_eq "$(cat "$CMD_ERR")" "tlsfloor: $m_err" "start-up on a taken port"
+assert_eq "$(head -n 1 "$CMD_ERR")" "tlsfloor: $m_err" \
+    "start-up on a taken port"
 stop_pid "$SILENT_PID" || true
