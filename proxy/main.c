@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "acceptor.h"
+#include "admin.h"
 #include "config.h"
 #include "http1.h"
 #include "log.h"
@@ -40,7 +41,7 @@ struct tf_main {
 	uv_loop_t *loop;
 	struct tf_mailbox mbox;         /* workers' answers */
 	uv_signal_t sigs[4];
-	int metrics_on;
+	struct tf_admin *admin;         /* the metrics server, or NULL */
 	struct sockaddr_storage metrics_addr;
 	int stopping;
 };
@@ -228,38 +229,38 @@ announce(struct tf_runtime *rt, struct tf_socket **binds)
 				    binds[k]);
 }
 
-/* Starts, moves or stops the metrics server to match cfg. */
+/*
+ * Opens the metrics server cfg asks for without touching the running one.
+ * *next is the running server when the address did not change, NULL when
+ * cfg has no metrics, else a new server: the caller hands that one to
+ * swap_metrics() or closes it. Returns 0, or -1 with err "FILE:LINE:
+ * metrics ADDR: why" and nothing opened.
+ */
 static int
-sync_metrics(struct tf_main *m, const struct tf_config *cfg, char *err,
-    size_t errlen)
+open_metrics(struct tf_main *m, const struct tf_config *cfg,
+    struct tf_admin **next, char *err, size_t errlen)
 {
+	const struct sockaddr *sa = (const struct sockaddr *)&cfg->metrics_addr;
 	char ip[64];
 	uint16_t port;
 	int r;
 
-	if (m->metrics_on == cfg->has_metrics && (!cfg->has_metrics ||
-	    memcmp(&m->metrics_addr, &cfg->metrics_addr,
-	    cfg->metrics_addrlen) == 0))
-		return 0;
-	if (m->metrics_on)
-		tf_metrics_stop();
-	m->metrics_on = 0;
+	*next = NULL;
 	if (!cfg->has_metrics)
 		return 0;
-	r = tf_metrics_serve(m->loop, (const struct sockaddr *)
-	    &cfg->metrics_addr);
+	if (m->admin != NULL && memcmp(&m->metrics_addr, &cfg->metrics_addr,
+	    cfg->metrics_addrlen) == 0) {
+		*next = m->admin;
+		return 0;
+	}
+	r = tf_admin_open(m->loop, sa, next);
 	if (r != 0) {
-		snprintf(err, errlen, "%s:%d: metrics: %s",
-		    cfg->metrics_where.file, cfg->metrics_where.line,
-		    uv_strerror(r));
+		tf_addr_format(sa, ip, sizeof(ip), &port);
+		snprintf(err, errlen, "%s:%d: metrics %s:%u: %s",
+		    cfg->metrics_where.file, cfg->metrics_where.line, ip,
+		    (unsigned)port, uv_strerror(r));
 		return -1;
 	}
-	m->metrics_on = 1;
-	memcpy(&m->metrics_addr, &cfg->metrics_addr, cfg->metrics_addrlen);
-	tf_addr_format((const struct sockaddr *)&cfg->metrics_addr, ip,
-	    sizeof(ip), &port);
-	tf_log_notice("metrics: listening on %s:%u", ip,
-	    (unsigned)tf_metrics_port());
 	return 0;
 }
 
@@ -296,15 +297,41 @@ rollout_done(void *arg)
 }
 
 /*
+ * Commits what open_metrics() gave for cfg: next becomes the metrics
+ * server and the running one, unless it is next, is closed. Cannot fail.
+ */
+static void
+swap_metrics(struct tf_main *m, const struct tf_config *cfg,
+    struct tf_admin *next)
+{
+	char ip[64];
+	uint16_t port;
+
+	if (next == m->admin)
+		return;
+	tf_admin_close(m->admin);
+	m->admin = next;
+	if (next == NULL)
+		return;
+	memcpy(&m->metrics_addr, &cfg->metrics_addr, cfg->metrics_addrlen);
+	tf_addr_format((const struct sockaddr *)&cfg->metrics_addr, ip,
+	    sizeof(ip), &port);
+	tf_log_notice("metrics: listening on %s:%u", ip,
+	    (unsigned)tf_admin_port(next));
+}
+
+/*
  * SIGHUP: builds a whole new generation (file, certificates, keys, CA
- * files, sockets) and swaps it in only when all of it worked. On failure
- * the old generation goes on serving, unchanged. The reload is logged once
- * every worker has taken the new generation.
+ * files, sockets, the metrics server) and swaps it in only when all of it
+ * worked. On failure the old generation and the old metrics server go on
+ * serving, unchanged. The reload is logged once every worker has taken the
+ * new generation.
  */
 static void
 reload(struct tf_main *m)
 {
 	struct tf_socket **binds = NULL, *dropped = NULL;
+	struct tf_admin *admin;
 	struct tf_runtime *rt;
 	struct rollout *ro;
 	char err[1024];
@@ -315,10 +342,13 @@ reload(struct tf_main *m)
 		goto fail;
 	if (check_logs(rt->cfg, err, sizeof(err)) != 0)
 		goto fail_rt;
+	/* Before the sockets: a successful sync is already committed. */
+	if (open_metrics(m, rt->cfg, &admin, err, sizeof(err)) != 0)
+		goto fail_rt;
 	n = tf_sockets_sync(&m->socks, rt->cfg, &binds, &dropped, err,
 	    sizeof(err));
 	if (n < 0)
-		goto fail_rt;
+		goto fail_admin;
 
 	/* Committed from here on. */
 	if (worker_count(rt->cfg) != m->nworkers)
@@ -332,8 +362,7 @@ reload(struct tf_main *m)
 		tf_log_error("reload: %s", err);
 	rt->generation = m->rt->generation + 1;
 	announce(rt, binds);
-	if (sync_metrics(m, rt->cfg, err, sizeof(err)) != 0)
-		tf_log_error("reload: %s", err);
+	swap_metrics(m, rt->cfg, admin);
 	tf_metrics_reload(1);
 	ro = tf_xcalloc(1, sizeof(*ro));
 	ro->m = m;
@@ -347,6 +376,9 @@ reload(struct tf_main *m)
 	tf_workers_each(m->workers, m->nworkers, rollout_each, rollout_done,
 	    &m->mbox, ro);
 	return;
+fail_admin:
+	if (admin != m->admin)
+		tf_admin_close(admin);
 fail_rt:
 	tf_runtime_unref(rt);
 fail:
@@ -366,8 +398,8 @@ stop(struct tf_main *m, int signum)
 	    signum, (unsigned long long)m->rt->cfg->shutdown_timeout_ms);
 	for (i = 0; i < TF_ARRAY_SIZE(m->sigs); i++)
 		uv_close((uv_handle_t *)&m->sigs[i], NULL);
-	if (m->metrics_on)
-		tf_metrics_stop();
+	tf_admin_close(m->admin);
+	m->admin = NULL;
 	for (i = 0; i < m->nworkers; i++)
 		tf_shard_stop(&m->shards[i]);
 }
@@ -400,6 +432,7 @@ run(struct tf_main *m)
 	static const int signums[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 	struct tf_socket **binds = NULL, *dropped = NULL;
 	const struct tf_config *cfg = m->rt->cfg;
+	struct tf_admin *admin;
 	char err[1024];
 	unsigned i;
 	size_t k;
@@ -422,8 +455,9 @@ run(struct tf_main *m)
 	if (n < 0)
 		goto fail;
 	m->loop = uv_default_loop();
-	if (sync_metrics(m, cfg, err, sizeof(err)) != 0)
+	if (open_metrics(m, cfg, &admin, err, sizeof(err)) != 0)
 		goto fail;
+	swap_metrics(m, cfg, admin);
 	m->user = cfg->user;
 	if (drop_privileges(cfg->user, err, sizeof(err)) != 0)
 		goto fail;

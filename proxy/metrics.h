@@ -2,8 +2,8 @@
  * Counters for Prometheus. Each listener name has one set of counters for
  * the life of the process (a reload keeps the counts of listeners that
  * stay), incremented with relaxed atomics at the same points that write
- * records. The text format is rendered on demand by the metrics server,
- * which runs on the control loop.
+ * records. The text format is rendered on demand by the admin server
+ * (admin.h), which runs on the control loop.
  */
 #ifndef TF_METRICS_H
 #define TF_METRICS_H
@@ -11,8 +11,6 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <uv.h>
 
 /* Label values, in the order the arrays below use. */
 enum tf_m_version {             /* SSL2.0 SSL3.0 TLS1.0 TLS1.1 TLS1.2 TLS1.3 */
@@ -68,16 +66,5 @@ void tf_metrics_set_generation(uint64_t gen);   /* config_generation */
  * malloc'd buffer. Returns 0 or -1.
  */
 int tf_metrics_render(char **out, size_t *len);
-
-/*
- * Serves GET /metrics and GET /healthz ("200 ok") over plain HTTP/1.1 on
- * addr, on the given (control) loop. Returns 0 or a negative UV code.
- * tf_metrics_stop() closes the listening socket and open connections.
- */
-int tf_metrics_serve(uv_loop_t *loop, const struct sockaddr *addr);
-void tf_metrics_stop(void);
-
-/* The port tf_metrics_serve() bound (useful with port 0), or -1. */
-int tf_metrics_port(void);
 
 #endif
