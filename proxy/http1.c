@@ -293,7 +293,7 @@ request_head(struct tf_http *h)
 {
 	llhttp_t *p = &h->parser;
 	struct tf_http_reqinfo *info = h->info;
-	const struct tf_http_field *xff[8];
+	const struct tf_http_field *xff[8], *host = NULL;
 	const char *rewritten;
 	size_t i, nxff = 0;
 	int has_host = 0;
@@ -317,6 +317,7 @@ request_head(struct tf_http *h)
 			}
 			copy_bounded(info->host, sizeof(info->host),
 			    h->store + f->value, f->value_len);
+			host = f;
 		} else if (name_is(h, f, "user-agent")) {
 			copy_bounded(info->user_agent,
 			    sizeof(info->user_agent), h->store + f->value,
@@ -354,10 +355,15 @@ request_head(struct tf_http *h)
 	emit(h, " ", 1);
 	emit(h, h->store + h->url, h->url_len);
 	emit(h, " HTTP/1.1\r\n", 11);
-	if (rewritten != NULL)
+	if (rewritten != NULL) {
 		emitf(h, "Host: %s\r\n", rewritten);
-	else if (has_host)
-		emitf(h, "Host: %s\r\n", info->host);
+	} else if (host != NULL) {
+		/* The client's, whole: info->host is a bounded copy, shorter
+		 * than a 253-character name and its port. */
+		emit(h, "Host: ", 6);
+		emit(h, h->store + host->value, host->value_len);
+		emit(h, "\r\n", 2);
+	}
 	for (i = 0; i < h->nfields; i++) {
 		const struct tf_http_field *f = &h->fields[i];
 

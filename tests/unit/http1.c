@@ -517,6 +517,35 @@ TEST(host_rewritten_or_kept)
 	rig_free(&r);
 }
 
+/*
+ * A Host that is kept goes on as the client sent it, however long: a
+ * 253-character name (the longest DNS allows) and a port are longer than
+ * the bounded copy the access record and the route callback get.
+ */
+TEST(long_host_kept_whole)
+{
+	char host[300], in[512], want[512];
+	struct rig r;
+	size_t k;
+	int n;
+
+	for (k = 0; k < 253; k++)
+		host[k] = k % 64 == 63 ? '.' : (char)('a' + k % 26);
+	memcpy(host + 253, ":8443", 6);
+	n = snprintf(in, sizeof(in), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n",
+	    host);
+	ASSERT(n > 0 && (size_t)n < sizeof(in));
+	snprintf(want, sizeof(want), "GET / HTTP/1.1\r\nHost: %s\r\n" XF
+	    "\r\n", host);
+	rig_init(&r, HTTP_REQUEST, MAX_HEAD);
+	r.host = NULL;
+	rig_send(&r, in, (size_t)n, SIZE_MAX);
+	check_state(&r, TF_HTTP_ST_DONE, 0);
+	ASSERT_STR_EQ(r.got, want);
+	ASSERT_EQ(strlen(r.info.host), sizeof(r.info.host) - 1);
+	rig_free(&r);
+}
+
 TEST(route_refuses_421)
 {
 	struct rig r;
@@ -1289,6 +1318,7 @@ TEST_MAIN(
 	TEST_ENTRY(response_hop_by_hop_removed),
 	TEST_ENTRY(x_forwarded_for_appended),
 	TEST_ENTRY(host_rewritten_or_kept),
+	TEST_ENTRY(long_host_kept_whole),
 	TEST_ENTRY(route_refuses_421),
 	TEST_ENTRY(chunked_rechunked),
 	TEST_ENTRY(chunked_response),
