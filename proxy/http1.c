@@ -19,8 +19,6 @@
 /* Chunk framing around one body span: "ffffffff\r\n" ... "\r\n". */
 #define CHUNK_SLACK 16
 
-static llhttp_settings_t settings;
-
 /* States of the chunked-body scan (struct tf_http.ck). */
 enum {
 	CK_OFF = 0,     /* not a chunked body, or finished, or lost */
@@ -41,7 +39,6 @@ static const char *const known_methods[] = {
 	HTTP_METHOD_MAP(TF_METHOD)
 #undef TF_METHOD
 };
-static int settings_ready;
 
 static int
 store_append(struct tf_http *h, const char *p, size_t n)
@@ -296,7 +293,7 @@ request_head(struct tf_http *h)
 {
 	llhttp_t *p = &h->parser;
 	struct tf_http_reqinfo *info = h->info;
-	const struct tf_http_field *xff[8];
+	const struct tf_http_field *xff[8], *host = NULL;
 	const char *rewritten;
 	size_t i, nxff = 0;
 	int has_host = 0;
@@ -320,6 +317,7 @@ request_head(struct tf_http *h)
 			}
 			copy_bounded(info->host, sizeof(info->host),
 			    h->store + f->value, f->value_len);
+			host = f;
 		} else if (name_is(h, f, "user-agent")) {
 			copy_bounded(info->user_agent,
 			    sizeof(info->user_agent), h->store + f->value,
@@ -357,10 +355,15 @@ request_head(struct tf_http *h)
 	emit(h, " ", 1);
 	emit(h, h->store + h->url, h->url_len);
 	emit(h, " HTTP/1.1\r\n", 11);
-	if (rewritten != NULL)
+	if (rewritten != NULL) {
 		emitf(h, "Host: %s\r\n", rewritten);
-	else if (has_host)
-		emitf(h, "Host: %s\r\n", info->host);
+	} else if (host != NULL) {
+		/* The client's, whole: info->host is a bounded copy, shorter
+		 * than a 253-character name and its port. */
+		emit(h, "Host: ", 6);
+		emit(h, h->store + host->value, host->value_len);
+		emit(h, "\r\n", 2);
+	}
 	for (i = 0; i < h->nfields; i++) {
 		const struct tf_http_field *f = &h->fields[i];
 
@@ -536,29 +539,31 @@ on_message_complete(llhttp_t *p)
 	return HPE_PAUSED;
 }
 
-static void
-settings_init(void)
-{
-	llhttp_settings_init(&settings);
-	settings.on_message_begin = on_message_begin;
-	settings.on_url = on_url;
-	settings.on_status = on_status;
-	settings.on_header_field = on_header_field;
-	settings.on_header_field_complete = on_header_field_complete;
-	settings.on_header_value = on_header_value;
-	settings.on_header_value_complete = on_header_value_complete;
-	settings.on_headers_complete = on_headers_complete;
-	settings.on_body = on_body;
-	settings.on_message_complete = on_message_complete;
-	settings_ready = 1;
-}
+/*
+ * Shared by the parsers of every worker thread, so it is a constant,
+ * complete before any thread starts, that no thread ever writes: a lazy
+ * fill by the first parser would race with the others, and its
+ * llhttp_settings_init() would zero the callbacks under a parser already
+ * running on another thread. The fields not named are zero, as
+ * llhttp_settings_init() leaves them.
+ */
+static const llhttp_settings_t settings = {
+	.on_message_begin = on_message_begin,
+	.on_url = on_url,
+	.on_status = on_status,
+	.on_header_field = on_header_field,
+	.on_header_field_complete = on_header_field_complete,
+	.on_header_value = on_header_value,
+	.on_header_value_complete = on_header_value_complete,
+	.on_headers_complete = on_headers_complete,
+	.on_body = on_body,
+	.on_message_complete = on_message_complete,
+};
 
 int
 tf_http_init(struct tf_http *h, llhttp_type_t type, struct tf_buf *out,
     size_t max_head)
 {
-	if (!settings_ready)
-		settings_init(); /* idempotent; same values from any thread */
 	memset(h, 0, sizeof(*h));
 	h->store = malloc(max_head);
 	if (h->store == NULL)
