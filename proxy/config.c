@@ -24,59 +24,6 @@
 #include "common.h"
 #include "config.h"
 
-/*
- * Allocation helpers of common.h. They live here because config.c is linked
- * into every program; failure aborts, so use them only where a peer cannot
- * choose the size.
- */
-
-static void
-oom(size_t n)
-{
-	fprintf(stderr, "tlsfloor: out of memory allocating %zu bytes\n", n);
-	abort();
-}
-
-void *
-tf_xmalloc(size_t n)
-{
-	void *p = malloc(n != 0 ? n : 1);
-
-	if (p == NULL)
-		oom(n);
-	return p;
-}
-
-void *
-tf_xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n != 0 ? n : 1, size != 0 ? size : 1);
-
-	if (p == NULL)
-		oom(n * size);
-	return p;
-}
-
-void *
-tf_xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n != 0 ? n : 1);
-
-	if (q == NULL)
-		oom(n);
-	return q;
-}
-
-char *
-tf_xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = tf_xmalloc(n);
-
-	memcpy(p, s, n);
-	return p;
-}
-
 /* The parser. */
 
 #define TF_INCLUDE_DEPTH 16
