@@ -1,7 +1,9 @@
 /*
- * The helpers of common.h that are functions: allocation that aborts on
- * failure. Every program links this file; it depends on no other module.
+ * The helpers of common.h that are functions: allocation and formatting
+ * that abort on failure. Every program links this file; it depends on no
+ * other module.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,4 +56,29 @@ tf_xstrdup(const char *s)
 
 	memcpy(p, s, n);
 	return p;
+}
+
+/*
+ * Formats in two passes, so the result is never cut at a buffer size. A
+ * negative count from vsnprintf() means a format the compiler's printf
+ * check should have refused, or a result over INT_MAX bytes: both are
+ * bugs of the caller, not conditions to report.
+ */
+char *
+tf_xasprintf(const char *fmt, ...)
+{
+	va_list ap, again;
+	char *s;
+	int n, r;
+
+	va_start(ap, fmt);
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	TF_ASSERT(n >= 0);
+	s = tf_xmalloc((size_t)n + 1);
+	r = vsnprintf(s, (size_t)n + 1, fmt, again);
+	va_end(again);
+	TF_ASSERT(r == n);
+	return s;
 }

@@ -1,7 +1,8 @@
 /*
  * Shared helpers for every tlsfloor module: object magic checks, invariant
- * checks that stay on in release builds, and allocation that aborts for small
- * fixed-size objects. Nothing here touches libuv or BoringSSL.
+ * checks that stay on in release builds, and allocation and formatting that
+ * abort for small fixed-size objects. Nothing here touches libuv or
+ * BoringSSL.
  */
 #ifndef TF_COMMON_H
 #define TF_COMMON_H
@@ -47,5 +48,12 @@ void *tf_xmalloc(size_t n);
 void *tf_xcalloc(size_t n, size_t size);
 void *tf_xrealloc(void *p, size_t n);
 char *tf_xstrdup(const char *s);
+
+/*
+ * Returns a malloc'd string formatted as by printf, however long; the
+ * caller frees it. Failure aborts, as above, so the same rule applies:
+ * never for text whose length a peer chooses.
+ */
+char *tf_xasprintf(const char *fmt, ...) TF_PRINTF(1, 2);
 
 #endif

@@ -1,0 +1,110 @@
+/*
+ * Unit tests for proxy/common.c: the allocation helpers and tf_xasprintf(),
+ * whose results must be exact at every length, far past any stack buffer.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "test.h"
+
+TEST(xalloc_zero_sizes)
+{
+	void *p = tf_xmalloc(0), *q = tf_xcalloc(0, 8), *r = tf_xcalloc(8, 0);
+
+	/* Zero-size requests still give a pointer that free() takes. */
+	ASSERT(p != NULL && q != NULL && r != NULL);
+	p = tf_xrealloc(p, 0);
+	ASSERT(p != NULL);
+	free(p);
+	free(q);
+	free(r);
+}
+
+TEST(xcalloc_zeroes)
+{
+	unsigned char *p = tf_xcalloc(100, 3);
+	size_t i;
+
+	for (i = 0; i < 300; i++)
+		ASSERT_EQ(p[i], 0);
+	free(p);
+}
+
+TEST(xstrdup_copies)
+{
+	char src[] = "listener edge";
+	char *d = tf_xstrdup(src);
+
+	ASSERT(d != src);
+	src[0] = 'X';
+	ASSERT_STR_EQ(d, "listener edge");
+	free(d);
+	d = tf_xstrdup("");
+	ASSERT_STR_EQ(d, "");
+	free(d);
+}
+
+TEST(xasprintf_formats)
+{
+	char *s;
+
+	s = tf_xasprintf("%s", "");
+	ASSERT_STR_EQ(s, "");
+	free(s);
+	s = tf_xasprintf("[%s]:%u", "::1", 8443u);
+	ASSERT_STR_EQ(s, "[::1]:8443");
+	free(s);
+	s = tf_xasprintf("%s%s%s", "/etc", "/", "tlsfloor.conf");
+	ASSERT_STR_EQ(s, "/etc/tlsfloor.conf");
+	free(s);
+	s = tf_xasprintf("%d%%", -5);
+	ASSERT_STR_EQ(s, "-5%");
+	free(s);
+}
+
+/* Lengths around the sizes a fixed buffer would have, and far past them. */
+TEST(xasprintf_never_truncates)
+{
+	static const size_t lens[] = { 0, 1, 255, 256, 511, 512, 513, 4095,
+		4096, 4097, 1 << 20 };
+	size_t i, j;
+
+	for (i = 0; i < TF_ARRAY_SIZE(lens); i++) {
+		char *arg = tf_xmalloc(lens[i] + 1), *s;
+
+		for (j = 0; j < lens[i]; j++)
+			arg[j] = (char)('a' + j % 26);
+		arg[lens[i]] = '\0';
+		s = tf_xasprintf("<%s>", arg);
+		ASSERT_EQ(strlen(s), lens[i] + 2);
+		ASSERT_EQ(s[0], '<');
+		ASSERT_EQ(s[lens[i] + 1], '>');
+		ASSERT(memcmp(s + 1, arg, lens[i]) == 0);
+		free(s);
+		free(arg);
+	}
+}
+
+/* A width alone makes the text long, with no long argument. */
+TEST(xasprintf_width)
+{
+	char *s = tf_xasprintf("%*s|", 100000, "x");
+
+	ASSERT_EQ(strlen(s), 100001);
+	ASSERT_EQ(s[0], ' ');
+	ASSERT_EQ(s[99999], 'x');
+	ASSERT_EQ(s[100000], '|');
+	free(s);
+}
+
+TEST_MAIN(
+	TEST_ENTRY(xalloc_zero_sizes),
+	TEST_ENTRY(xcalloc_zeroes),
+	TEST_ENTRY(xstrdup_copies),
+	TEST_ENTRY(xasprintf_formats),
+	TEST_ENTRY(xasprintf_never_truncates),
+	TEST_ENTRY(xasprintf_width)
+)
