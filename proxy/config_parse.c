@@ -93,17 +93,6 @@ dir_of(const char *file)
 	return d;
 }
 
-static char *
-concat(const char *a, const char *b)
-{
-	size_t na = strlen(a), nb = strlen(b);
-	char *s = tf_xmalloc(na + nb + 1);
-
-	memcpy(s, a, na);
-	memcpy(s + na, b, nb + 1);
-	return s;
-}
-
 char *
 tf_config_parse_path(const struct tf_config_parse *p, const char *path)
 {
@@ -112,16 +101,15 @@ tf_config_parse_path(const struct tf_config_parse *p, const char *path)
 	if (path[0] == '/')
 		return tf_xstrdup(path);
 	dir = dir_of(p->file);
-	joined = concat(dir, path);
+	joined = tf_xasprintf("%s%s", dir, path);
 	free(dir);
 	if (joined[0] == '/')
 		return joined;
 	cwd = getcwd(NULL, 0);
 	if (cwd == NULL)
 		return joined;
-	dir = concat(cwd, strcmp(cwd, "/") == 0 ? "" : "/");
-	abs = concat(dir, joined);
-	free(dir);
+	abs = tf_xasprintf("%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/",
+	    joined);
 	free(cwd);
 	free(joined);
 	return abs;
@@ -311,7 +299,7 @@ tf_config_parse_include(struct tf_config_parse *p, const char *kw,
 		    "(more than %d levels)", kw, TF_CONFIG_INCLUDE_DEPTH);
 	dir = pattern[0] == '/' ? tf_xstrdup("") : dir_of(p->file);
 	if (!has_glob_magic(pattern)) {
-		full = concat(dir, pattern);
+		full = tf_xasprintf("%s%s", dir, pattern);
 		free(dir);
 		p->depth++;
 		r = parse_file(p, add_file(p, full));
