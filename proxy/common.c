@@ -1,7 +1,7 @@
 /*
  * The helpers of common.h that are functions: allocation and formatting
- * that abort on failure. Every program links this file; it depends on no
- * other module.
+ * that abort on failure, and the decimal parser. Every program links this
+ * file; it depends on no other module.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -81,4 +81,26 @@ tf_xasprintf(const char *fmt, ...)
 	va_end(again);
 	TF_ASSERT(r == n);
 	return s;
+}
+
+int
+tf_parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		unsigned digit;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		digit = (unsigned)(*s - '0');
+		/* v * 10 + digit > max, asked without overflowing. */
+		if (digit > max || v > (max - digit) / 10)
+			return -1;
+		v = v * 10 + digit;
+	}
+	*out = v;
+	return 0;
 }

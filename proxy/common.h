@@ -1,8 +1,8 @@
 /*
  * Shared helpers for every tlsfloor module: object magic checks, invariant
- * checks that stay on in release builds, and allocation and formatting that
- * abort for small fixed-size objects. Nothing here touches libuv or
- * BoringSSL.
+ * checks that stay on in release builds, allocation and formatting that
+ * abort for small fixed-size objects, and parsing of decimal numbers.
+ * Nothing here touches libuv or BoringSSL.
  */
 #ifndef TF_COMMON_H
 #define TF_COMMON_H
@@ -10,6 +10,7 @@
 #include "autoconf.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -55,5 +56,12 @@ char *tf_xstrdup(const char *s);
  * never for text whose length a peer chooses.
  */
 char *tf_xasprintf(const char *fmt, ...) TF_PRINTF(1, 2);
+
+/*
+ * Parses the whole of s as a decimal number of at most max: digits only
+ * (leading zeros allowed), no sign, no blanks, no overflow. Returns 0 with
+ * *out set, or -1 with *out untouched.
+ */
+int tf_parse_uint(const char *s, uint64_t max, uint64_t *out);
 
 #endif

@@ -97,31 +97,6 @@ set_where(struct parser *p, const struct directive *d)
 		*(struct tf_where *)(target(p, d) + d->where_off) = here(p);
 }
 
-/*
- * Parses a whole decimal string of at most max. Returns 0 with *out set, or
- * -1 for an empty string, a sign, a blank or any other non-digit.
- */
-static int
-parse_uint(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		unsigned digit;
-
-		if (*s < '0' || *s > '9')
-			return -1;
-		digit = (unsigned)(*s - '0');
-		if (v > (max - digit) / 10)
-			return -1;
-		v = v * 10 + digit;
-	}
-	*out = v;
-	return 0;
-}
-
 /* One unit suffix and what it multiplies by; "" is the bare number. */
 struct unit {
 	const char *suffix;
@@ -148,7 +123,7 @@ parse_with_unit(const char *s, const struct unit *units, uint64_t *out)
 		return -1;
 	memcpy(digits, s, n);
 	digits[n] = '\0';
-	if (parse_uint(digits, UINT64_MAX, &v) == -1)
+	if (tf_parse_uint(digits, UINT64_MAX, &v) == -1)
 		return -1;
 	for (; units->suffix != NULL; units++) {
 		if (strcmp(end, units->suffix) != 0)
@@ -443,7 +418,7 @@ do_workers(struct parser *p, const struct directive *d,
 		p->cfg->workers = 0;
 		return 0;
 	}
-	if (parse_uint(a->argv[1], 1024, &v) == -1 || v == 0)
+	if (tf_parse_uint(a->argv[1], 1024, &v) == -1 || v == 0)
 		return perr(p, "'%s': bad value '%s' (auto or 1..1024)",
 		    d->name, a->argv[1]);
 	p->cfg->workers = (unsigned)v;
@@ -673,7 +648,7 @@ do_max_connections(struct parser *p, const struct directive *d,
 {
 	uint64_t v;
 
-	if (parse_uint(a->argv[1], 10000000, &v) == -1 || v == 0)
+	if (tf_parse_uint(a->argv[1], 10000000, &v) == -1 || v == 0)
 		return perr(p, "'%s': bad value '%s' (1..10000000)", d->name,
 		    a->argv[1]);
 	cur_listener(p)->max_connections = (unsigned)v;

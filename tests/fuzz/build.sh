@@ -93,7 +93,8 @@ for f in hello proxyproto http1 config_parse; do
 done
 
 link hello "$TMP/fuzz_hello.o" "$TMP/hello.o" "$TMP/json.o"
-link proxyproto "$TMP/fuzz_proxyproto.o" "$TMP/proxyproto.o" "$TMP/addr.o"
+link proxyproto "$TMP/fuzz_proxyproto.o" "$TMP/proxyproto.o" "$TMP/addr.o" \
+    "$TMP/common.o"
 link http1 "$TMP/fuzz_http1.o" "$TMP/http1.o" "$TMP/buf.o" \
     "$TMP/llhttp_api.o" "$TMP/llhttp_http.o" "$TMP/llhttp_llhttp.o"
 link config_parse "$TMP/fuzz_config_parse.o" "$TMP/config.o" \

@@ -1,6 +1,7 @@
 /*
- * Unit tests for proxy/common.c: the allocation helpers and tf_xasprintf(),
- * whose results must be exact at every length, far past any stack buffer.
+ * Unit tests for proxy/common.c: the allocation helpers, tf_xasprintf(),
+ * whose results must be exact at every length, far past any stack buffer,
+ * and tf_parse_uint() at its limits.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -100,11 +101,65 @@ TEST(xasprintf_width)
 	free(s);
 }
 
+TEST(parse_uint_values)
+{
+	static const struct {
+		const char *text;
+		uint64_t max;
+		uint64_t v;
+	} good[] = {
+		{ "0", 0, 0 }, { "7", 9, 7 }, { "65535", 65535, 65535 },
+		{ "007", 10, 7 }, { "00000000000000000000000001", 1, 1 },
+		{ "32", 32, 32 }, { "128", 128, 128 },
+		{ "18446744073709551615", UINT64_MAX, UINT64_MAX },
+		{ "1844674407370955161", UINT64_MAX, 1844674407370955161u },
+	};
+	size_t i;
+
+	for (i = 0; i < TF_ARRAY_SIZE(good); i++) {
+		uint64_t v = 12345;
+
+		if (tf_parse_uint(good[i].text, good[i].max, &v) != 0)
+			TEST_FAIL("'%s' (max %llu) refused", good[i].text,
+			    (unsigned long long)good[i].max);
+		ASSERT_EQ(v, good[i].v);
+	}
+}
+
+TEST(parse_uint_refused)
+{
+	static const struct {
+		const char *text;
+		uint64_t max;
+	} bad[] = {
+		{ "", 10 }, { "-1", 10 }, { "+1", 10 }, { " 1", 10 },
+		{ "1 ", 10 }, { "1a", 10 }, { "0x10", 100 }, { "1.0", 10 },
+		{ "65536", 65535 }, { "33", 32 }, { "129", 128 },
+		{ "1", 0 }, { "8", 7 }, { "10", 9 },
+		{ "18446744073709551616", UINT64_MAX },
+		{ "99999999999999999999", UINT64_MAX },
+		{ "184467440737095516150", UINT64_MAX },
+	};
+	size_t i;
+
+	for (i = 0; i < TF_ARRAY_SIZE(bad); i++) {
+		uint64_t v = 12345;
+
+		if (tf_parse_uint(bad[i].text, bad[i].max, &v) == 0)
+			TEST_FAIL("'%s' (max %llu) accepted", bad[i].text,
+			    (unsigned long long)bad[i].max);
+		/* A refusal leaves *out alone. */
+		ASSERT_EQ(v, 12345);
+	}
+}
+
 TEST_MAIN(
 	TEST_ENTRY(xalloc_zero_sizes),
 	TEST_ENTRY(xcalloc_zeroes),
 	TEST_ENTRY(xstrdup_copies),
 	TEST_ENTRY(xasprintf_formats),
 	TEST_ENTRY(xasprintf_never_truncates),
-	TEST_ENTRY(xasprintf_width)
+	TEST_ENTRY(xasprintf_width),
+	TEST_ENTRY(parse_uint_values),
+	TEST_ENTRY(parse_uint_refused)
 )
