@@ -1,7 +1,7 @@
 /*
  * The helpers of common.h that are functions: allocation and formatting
- * that abort on failure, and the decimal parser. Every program links this
- * file; it depends on no other module.
+ * that abort on failure, the decimal parser and the place-prefixed error
+ * message. Every program links this file; it depends on no other module.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -103,4 +103,26 @@ tf_parse_uint(const char *s, uint64_t max, uint64_t *out)
 	}
 	*out = v;
 	return 0;
+}
+
+void
+tf_verr_at(char *err, size_t errlen, const char *file, unsigned line,
+    const char *fmt, va_list ap)
+{
+	size_t n = 0;
+	int r;
+
+	if (err == NULL || errlen == 0)
+		return;
+	err[0] = '\0';
+	if (file != NULL && line > 0)
+		r = snprintf(err, errlen, "%s:%u: ", file, line);
+	else if (file != NULL)
+		r = snprintf(err, errlen, "%s: ", file);
+	else
+		r = 0;
+	/* A prefix that does not fit leaves room for the NUL only. */
+	if (r > 0)
+		n = (size_t)r < errlen ? (size_t)r : errlen - 1;
+	vsnprintf(err + n, errlen - n, fmt, ap);
 }

@@ -1,14 +1,16 @@
 /*
  * Shared helpers for every tlsfloor module: object magic checks, invariant
  * checks that stay on in release builds, allocation and formatting that
- * abort for small fixed-size objects, and parsing of decimal numbers.
- * Nothing here touches libuv or BoringSSL.
+ * abort for small fixed-size objects, parsing of decimal numbers and the
+ * "FILE:LINE: message" errors of the file parsers. Nothing here touches
+ * libuv or BoringSSL.
  */
 #ifndef TF_COMMON_H
 #define TF_COMMON_H
 
 #include "autoconf.h"
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,5 +65,15 @@ char *tf_xasprintf(const char *fmt, ...) TF_PRINTF(1, 2);
  * *out set, or -1 with *out untouched.
  */
 int tf_parse_uint(const char *s, uint64_t max, uint64_t *out);
+
+/*
+ * Writes "FILE:LINE: message" into err, or "FILE: message" when line is 0,
+ * or "message" when file is NULL; cut to fit errlen, always NUL-terminated.
+ * Does nothing when err is NULL or errlen is 0. For the parsers of files
+ * an operator writes (configuration, fingerprint catalogue), whose errors
+ * all name their place this way.
+ */
+void tf_verr_at(char *err, size_t errlen, const char *file, unsigned line,
+    const char *fmt, va_list ap) TF_PRINTF(5, 0);
 
 #endif

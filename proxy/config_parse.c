@@ -19,28 +19,6 @@
 #include "common.h"
 #include "config_parse.h"
 
-static int TF_PRINTF(4, 0)
-verr_at(struct tf_config_parse *p, const char *file, int line,
-    const char *fmt, va_list ap)
-{
-	size_t n = 0;
-	int r;
-
-	if (p->err == NULL || p->errlen == 0)
-		return -1;
-	p->err[0] = '\0';
-	if (file != NULL && line > 0)
-		r = snprintf(p->err, p->errlen, "%s:%d: ", file, line);
-	else if (file != NULL)
-		r = snprintf(p->err, p->errlen, "%s: ", file);
-	else
-		r = 0;
-	if (r > 0)
-		n = (size_t)r < p->errlen ? (size_t)r : p->errlen - 1;
-	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
-	return -1;
-}
-
 int
 tf_config_parse_err_at(struct tf_config_parse *p, const char *file,
     int line, const char *fmt, ...)
@@ -48,7 +26,8 @@ tf_config_parse_err_at(struct tf_config_parse *p, const char *file,
 	va_list ap;
 
 	va_start(ap, fmt);
-	verr_at(p, file, line, fmt, ap);
+	tf_verr_at(p->err, p->errlen, file, line > 0 ? (unsigned)line : 0,
+	    fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -59,7 +38,8 @@ tf_config_parse_err(struct tf_config_parse *p, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	verr_at(p, p->file, p->line, fmt, ap);
+	tf_verr_at(p->err, p->errlen, p->file,
+	    p->line > 0 ? (unsigned)p->line : 0, fmt, ap);
 	va_end(ap);
 	return -1;
 }

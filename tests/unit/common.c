@@ -1,8 +1,9 @@
 /*
  * Unit tests for proxy/common.c: the allocation helpers, tf_xasprintf(),
  * whose results must be exact at every length, far past any stack buffer,
- * and tf_parse_uint() at its limits.
+ * tf_parse_uint() at its limits, and the "FILE:LINE: message" writer.
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,58 @@ TEST(parse_uint_refused)
 	}
 }
 
+static void err_at(char *err, size_t errlen, const char *file,
+    unsigned line, const char *fmt, ...) TF_PRINTF(5, 6);
+
+static void
+err_at(char *err, size_t errlen, const char *file, unsigned line,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tf_verr_at(err, errlen, file, line, fmt, ap);
+	va_end(ap);
+}
+
+TEST(err_at_places)
+{
+	char err[128];
+
+	err_at(err, sizeof(err), "/etc/tlsfloor/a.conf", 12, "'%s': bad", "x");
+	ASSERT_STR_EQ(err, "/etc/tlsfloor/a.conf:12: 'x': bad");
+	err_at(err, sizeof(err), "fp.tsv", 0, "cannot open: %s", "why");
+	ASSERT_STR_EQ(err, "fp.tsv: cannot open: why");
+	err_at(err, sizeof(err), NULL, 5, "empty configuration file name");
+	ASSERT_STR_EQ(err, "empty configuration file name");
+	err_at(err, sizeof(err), "big", 4294967295u, "m");
+	ASSERT_STR_EQ(err, "big:4294967295: m");
+}
+
+TEST(err_at_truncates)
+{
+	static const char whole[] = "/etc/x.conf:123: unknown directive 'b'";
+	char err[sizeof(whole) + 8];
+	size_t len;
+
+	/* Every size: a NUL-terminated prefix of the whole message, the
+	 * bytes after the buffer untouched. */
+	for (len = 1; len <= sizeof(err) - 4; len++) {
+		memset(err, 'X', sizeof(err));
+		err_at(err, len, "/etc/x.conf", 123, "unknown directive '%s'",
+		    "b");
+		ASSERT_EQ(strlen(err), len - 1 < sizeof(whole) - 1 ?
+		    len - 1 : sizeof(whole) - 1);
+		ASSERT(strncmp(err, whole, strlen(err)) == 0);
+		ASSERT_EQ(err[len], 'X');
+	}
+	/* No buffer: nothing is written. */
+	err_at(NULL, 0, "f", 1, "m");
+	err[0] = 'X';
+	err_at(err, 0, "f", 1, "m");
+	ASSERT_EQ(err[0], 'X');
+}
+
 TEST_MAIN(
 	TEST_ENTRY(xalloc_zero_sizes),
 	TEST_ENTRY(xcalloc_zeroes),
@@ -161,5 +214,7 @@ TEST_MAIN(
 	TEST_ENTRY(xasprintf_never_truncates),
 	TEST_ENTRY(xasprintf_width),
 	TEST_ENTRY(parse_uint_values),
-	TEST_ENTRY(parse_uint_refused)
+	TEST_ENTRY(parse_uint_refused),
+	TEST_ENTRY(err_at_places),
+	TEST_ENTRY(err_at_truncates)
 )
