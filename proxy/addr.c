@@ -13,33 +13,12 @@
 #include <string.h>
 
 #include "addr.h"
+#include "common.h"
 
 /* The IPv4-mapped IPv6 prefix ::ffff:0:0/96. */
 static const uint8_t v4mapped_prefix[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
 };
-
-/*
- * Parses a decimal number of at most max from the whole of s: digits only,
- * no sign, no blanks. Returns 0 with *out set, or -1.
- */
-static int
-parse_number(const char *s, unsigned long max, unsigned long *out)
-{
-	unsigned long v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > max)
-			return -1;
-	}
-	*out = v;
-	return 0;
-}
 
 /*
  * Splits "host:port" or "[v6]:port" into a host span (brackets removed) and
@@ -112,7 +91,7 @@ tf_addr_parse_hostport(const char *s, char **host, uint16_t *port,
 {
 	const char *h, *p;
 	size_t hlen;
-	unsigned long v;
+	uint64_t v;
 	int bracketed;
 	char *copy;
 
@@ -144,7 +123,7 @@ tf_addr_parse_hostport(const char *s, char **host, uint16_t *port,
 		*why = "missing port";
 		goto fail;
 	}
-	if (parse_number(p, 65535, &v) == -1 || v == 0) {
+	if (tf_parse_uint(p, 65535, &v) == -1 || v == 0) {
 		*why = "bad port (1..65535)";
 		goto fail;
 	}
@@ -164,7 +143,7 @@ tf_addr_parse_bind(const char *s, struct sockaddr_storage *ss,
 	char buf[INET6_ADDRSTRLEN + 1];
 	const char *h, *p;
 	size_t hlen;
-	unsigned long v;
+	uint64_t v;
 	int bracketed;
 
 	if (split_hostport(s, &h, &hlen, &p, &bracketed, why) == -1)
@@ -181,7 +160,7 @@ tf_addr_parse_bind(const char *s, struct sockaddr_storage *ss,
 		*why = "missing port";
 		return -1;
 	}
-	if (parse_number(p, 65535, &v) == -1) {
+	if (tf_parse_uint(p, 65535, &v) == -1) {
 		*why = "bad port (0..65535)";
 		return -1;
 	}
@@ -220,7 +199,7 @@ tf_cidr_parse(const char *s, struct tf_cidr *c, const char **why)
 	char buf[INET6_ADDRSTRLEN + 1];
 	const char *slash = strchr(s, '/');
 	size_t alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
-	unsigned long prefix, max, i;
+	uint64_t prefix, max, i;
 	int family;
 
 	if (alen == 0) {
@@ -245,7 +224,7 @@ tf_cidr_parse(const char *s, struct tf_cidr *c, const char **why)
 		return -1;
 	}
 	prefix = max;
-	if (slash != NULL && parse_number(slash + 1, max, &prefix) == -1) {
+	if (slash != NULL && tf_parse_uint(slash + 1, max, &prefix) == -1) {
 		*why = family == AF_INET ? "bad prefix length (0..32)" :
 		    "bad prefix length (0..128)";
 		return -1;

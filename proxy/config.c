@@ -1,85 +1,23 @@
 /*
- * The configuration language of SPEC.md: a line tokenizer, a directive table
- * and one handler per directive, building a new struct tf_config. Nothing
- * here opens sockets or loads keys; tls.c and listener.c do that from the
- * result and report their failures at the struct tf_where of the directive.
+ * The configuration language of SPEC.md: a directive table and one handler
+ * per directive, building a new struct tf_config from the words that
+ * config_parse.c reads. Nothing here opens sockets or loads keys; tls.c and
+ * listener.c do that from the result and report their failures at the
+ * struct tf_where of the directive.
  */
-#include <sys/stat.h>
-#include <sys/types.h>
-
 #include <netinet/in.h>
 
 #include <ctype.h>
-#include <errno.h>
-#include <glob.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "common.h"
 #include "config.h"
+#include "config_parse.h"
 
-/*
- * Allocation helpers of common.h. They live here because config.c is linked
- * into every program; failure aborts, so use them only where a peer cannot
- * choose the size.
- */
-
-static void
-oom(size_t n)
-{
-	fprintf(stderr, "tlsfloor: out of memory allocating %zu bytes\n", n);
-	abort();
-}
-
-void *
-tf_xmalloc(size_t n)
-{
-	void *p = malloc(n != 0 ? n : 1);
-
-	if (p == NULL)
-		oom(n);
-	return p;
-}
-
-void *
-tf_xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n != 0 ? n : 1, size != 0 ? size : 1);
-
-	if (p == NULL)
-		oom(n * size);
-	return p;
-}
-
-void *
-tf_xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n != 0 ? n : 1);
-
-	if (q == NULL)
-		oom(n);
-	return q;
-}
-
-char *
-tf_xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = tf_xmalloc(n);
-
-	memcpy(p, s, n);
-	return p;
-}
-
-/* The parser. */
-
-#define TF_INCLUDE_DEPTH 16
 #define ARGS_MANY ((unsigned)-1)
 
 #define DEFAULT_UPSTREAM_CA "/etc/ssl/certs/ca-certificates.crt"
@@ -96,23 +34,12 @@ enum {
 	REPEAT = 1,
 };
 
-/* The arguments of one line; argv[0] is the directive name. */
-struct args {
-	char **argv;
-	unsigned char *quoted; /* 1: the argument had quotes in it */
-	size_t argc;
-	size_t cap;
-};
-
+/* The directive side of a parse; config_parse.c has the file side. */
 struct parser {
+	struct tf_config_parse cp; /* file, line, depth, error, files */
 	struct tf_config *cfg;
-	char *err;
-	size_t errlen;
-	const char *file;    /* the file being read, owned by cfg->files */
-	int line;
-	int depth;           /* include nesting; the main file is 0 */
 	size_t cur;          /* open listener block, or NO_BLOCK */
-	int block_depth;     /* depth of the file that opened it */
+	int block_depth;     /* cp.depth of the file that opened it */
 	uint64_t seen_global;   /* single-valued directives already seen */
 	uint64_t seen_listener; /* the same, in the open block */
 };
@@ -121,7 +48,7 @@ struct parser {
 
 struct directive;
 typedef int directive_fn(struct parser *p, const struct directive *d,
-    const struct args *a);
+    const struct tf_config_args *a);
 
 struct directive {
 	const char *name;
@@ -134,51 +61,10 @@ struct directive {
 	size_t where_off;       /* its struct tf_where; 0: none */
 };
 
-static int TF_PRINTF(4, 0)
-vperr_at(struct parser *p, const char *file, int line, const char *fmt,
-    va_list ap)
-{
-	size_t n = 0;
-	int r;
-
-	if (p->err == NULL || p->errlen == 0)
-		return -1;
-	p->err[0] = '\0';
-	if (file != NULL && line > 0)
-		r = snprintf(p->err, p->errlen, "%s:%d: ", file, line);
-	else if (file != NULL)
-		r = snprintf(p->err, p->errlen, "%s: ", file);
-	else
-		r = 0;
-	if (r > 0)
-		n = (size_t)r < p->errlen ? (size_t)r : p->errlen - 1;
-	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
-	return -1;
-}
-
-/* Sets the error at FILE:LINE; returns -1 for "return perr_at(...)". */
-static int TF_PRINTF(4, 5)
-perr_at(struct parser *p, const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vperr_at(p, file, line, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* Sets the error at the line being parsed; returns -1. */
-static int TF_PRINTF(2, 3)
-perr(struct parser *p, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vperr_at(p, p->file, p->line, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+/* Errors at the line being parsed, or at a given place; both return -1. */
+#define perr(p, ...) tf_config_parse_err(&(p)->cp, __VA_ARGS__)
+#define perr_at(p, file, line, ...) \
+	tf_config_parse_err_at(&(p)->cp, (file), (line), __VA_ARGS__)
 
 static struct tf_listener_conf *
 cur_listener(struct parser *p)
@@ -199,7 +85,7 @@ target(struct parser *p, const struct directive *d)
 static struct tf_where
 here(struct parser *p)
 {
-	struct tf_where w = { p->file, p->line };
+	struct tf_where w = { p->cp.file, p->cp.line };
 
 	return w;
 }
@@ -209,31 +95,6 @@ set_where(struct parser *p, const struct directive *d)
 {
 	if (d->where_off != 0)
 		*(struct tf_where *)(target(p, d) + d->where_off) = here(p);
-}
-
-/*
- * Parses a whole decimal string of at most max. Returns 0 with *out set, or
- * -1 for an empty string, a sign, a blank or any other non-digit.
- */
-static int
-parse_uint(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		unsigned digit;
-
-		if (*s < '0' || *s > '9')
-			return -1;
-		digit = (unsigned)(*s - '0');
-		if (v > (max - digit) / 10)
-			return -1;
-		v = v * 10 + digit;
-	}
-	*out = v;
-	return 0;
 }
 
 /* One unit suffix and what it multiplies by; "" is the bare number. */
@@ -262,7 +123,7 @@ parse_with_unit(const char *s, const struct unit *units, uint64_t *out)
 		return -1;
 	memcpy(digits, s, n);
 	digits[n] = '\0';
-	if (parse_uint(digits, UINT64_MAX, &v) == -1)
+	if (tf_parse_uint(digits, UINT64_MAX, &v) == -1)
 		return -1;
 	for (; units->suffix != NULL; units++) {
 		if (strcmp(end, units->suffix) != 0)
@@ -305,77 +166,6 @@ tf_config_parse_size(const char *s, uint64_t *bytes)
 	return parse_with_unit(s, units, bytes);
 }
 
-/*
- * Returns a malloc'd copy of the directory part of file, with its trailing
- * slash, or "" when file has no directory part.
- */
-static char *
-dir_of(const char *file)
-{
-	const char *slash = strrchr(file, '/');
-	size_t n = slash != NULL ? (size_t)(slash - file) + 1 : 0;
-	char *d = tf_xmalloc(n + 1);
-
-	memcpy(d, file, n);
-	d[n] = '\0';
-	return d;
-}
-
-static char *
-concat(const char *a, const char *b)
-{
-	size_t na = strlen(a), nb = strlen(b);
-	char *s = tf_xmalloc(na + nb + 1);
-
-	memcpy(s, a, na);
-	memcpy(s + na, b, nb + 1);
-	return s;
-}
-
-/*
- * Resolves a path written in the file being parsed: absolute paths are
- * kept, relative ones are taken from that file's folder and made absolute,
- * so a later chdir() or reload cannot change what they name. Returns a
- * malloc'd string.
- */
-static char *
-resolve_path(struct parser *p, const char *path)
-{
-	char *dir, *joined, *cwd, *abs;
-
-	if (path[0] == '/')
-		return tf_xstrdup(path);
-	dir = dir_of(p->file);
-	joined = concat(dir, path);
-	free(dir);
-	if (joined[0] == '/')
-		return joined;
-	cwd = getcwd(NULL, 0);
-	if (cwd == NULL)
-		return joined;
-	dir = concat(cwd, strcmp(cwd, "/") == 0 ? "" : "/");
-	abs = concat(dir, joined);
-	free(dir);
-	free(cwd);
-	free(joined);
-	return abs;
-}
-
-/* Returns the copy of path kept in cfg->files, adding it once. */
-static const char *
-add_file(struct tf_config *cfg, const char *path)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->nfiles; i++)
-		if (strcmp(cfg->files[i], path) == 0)
-			return cfg->files[i];
-	cfg->files = tf_xrealloc(cfg->files,
-	    (cfg->nfiles + 1) * sizeof(*cfg->files));
-	cfg->files[cfg->nfiles] = tf_xstrdup(path);
-	return cfg->files[cfg->nfiles++];
-}
-
 static int
 parse_onoff(struct parser *p, const struct directive *d, const char *v,
     int *out)
@@ -392,7 +182,8 @@ parse_onoff(struct parser *p, const struct directive *d, const char *v,
 /* Generic handlers: they store into target(p, d) + d->off. */
 
 static int
-set_flag(struct parser *p, const struct directive *d, const struct args *a)
+set_flag(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
 {
 	int *field = (int *)(target(p, d) + d->off);
 
@@ -403,7 +194,8 @@ set_flag(struct parser *p, const struct directive *d, const struct args *a)
 }
 
 static int
-set_string(struct parser *p, const struct directive *d, const struct args *a)
+set_string(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
 {
 	char **field = (char **)(target(p, d) + d->off);
 
@@ -417,7 +209,8 @@ set_string(struct parser *p, const struct directive *d, const struct args *a)
 
 /* `ciphers A B ...`: kept as one ':'-joined list; tls.c checks the names. */
 static int
-set_ciphers(struct parser *p, const struct directive *d, const struct args *a)
+set_ciphers(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
 {
 	char **field = (char **)(target(p, d) + d->off);
 	size_t i, len = 0;
@@ -442,21 +235,23 @@ set_ciphers(struct parser *p, const struct directive *d, const struct args *a)
 }
 
 static int
-set_path(struct parser *p, const struct directive *d, const struct args *a)
+set_path(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
 {
 	char **field = (char **)(target(p, d) + d->off);
 
 	if (a->argv[1][0] == '\0')
 		return perr(p, "'%s': empty path", d->name);
 	free(*field);
-	*field = resolve_path(p, a->argv[1]);
+	*field = tf_config_parse_path(&p->cp, a->argv[1]);
 	set_where(p, d);
 	return 0;
 }
 
 /* Durations that must be positive: a zero timeout would fire at once. */
 static int
-set_timeout(struct parser *p, const struct directive *d, const struct args *a)
+set_timeout(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
 {
 	uint64_t *field = (uint64_t *)(target(p, d) + d->off);
 	uint64_t ms;
@@ -473,7 +268,7 @@ set_timeout(struct parser *p, const struct directive *d, const struct args *a)
 /* Durations where zero means "do not wait". */
 static int
 set_duration(struct parser *p, const struct directive *d,
-    const struct args *a)
+    const struct tf_config_args *a)
 {
 	uint64_t *field = (uint64_t *)(target(p, d) + d->off);
 
@@ -490,7 +285,8 @@ set_duration(struct parser *p, const struct directive *d,
  * syslog, off or a path ("stderr" would interleave with the diagnostics).
  */
 static int
-set_log(struct parser *p, const struct directive *d, const struct args *a)
+set_log(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
 {
 	struct tf_log_dest *dest =
 	    (struct tf_log_dest *)(target(p, d) + d->off);
@@ -510,7 +306,7 @@ set_log(struct parser *p, const struct directive *d, const struct args *a)
 		    d->name, v, stderr_ok ? "stderr, " : "");
 	} else {
 		dest->kind = TF_LOG_FILE;
-		dest->path = resolve_path(p, v);
+		dest->path = tf_config_parse_path(&p->cp, v);
 	}
 	dest->where = here(p);
 	return 0;
@@ -518,82 +314,12 @@ set_log(struct parser *p, const struct directive *d, const struct args *a)
 
 /* Directive handlers. */
 
-static int parse_file(struct parser *p, const char *path);
-
+/* include GLOB: its files are read in the scope of the include line. */
 static int
-has_glob_magic(const char *s)
+do_include(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
 {
-	return strpbrk(s, "*?[") != NULL;
-}
-
-/*
- * Returns a malloc'd pattern: dir taken literally (its glob characters
- * escaped, since a folder may be called "a[1]"), then pat as a pattern.
- */
-static char *
-glob_join(const char *dir, const char *pat)
-{
-	char *full = tf_xmalloc(2 * strlen(dir) + strlen(pat) + 1), *o = full;
-
-	for (; *dir != '\0'; dir++) {
-		if (strchr("*?[]\\", *dir) != NULL)
-			*o++ = '\\';
-		*o++ = *dir;
-	}
-	strcpy(o, pat);
-	return full;
-}
-
-/*
- * include GLOB: reads each match, in glob(3)'s sorted order, in the scope of
- * the include line. A pattern with wildcards that matches nothing is fine;
- * a plain file name that does not exist is an error, as in nginx, since it
- * is almost certainly a typo.
- */
-static int
-do_include(struct parser *p, const struct directive *d, const struct args *a)
-{
-	const char *pat = a->argv[1];
-	char *dir, *full;
-	glob_t g;
-	size_t i;
-	int r;
-
-	if (pat[0] == '\0')
-		return perr(p, "'%s': empty path", d->name);
-	if (p->depth >= TF_INCLUDE_DEPTH)
-		return perr(p, "'%s': nested too deeply (more than %d levels)",
-		    d->name, TF_INCLUDE_DEPTH);
-	dir = pat[0] == '/' ? tf_xstrdup("") : dir_of(p->file);
-	if (!has_glob_magic(pat)) {
-		full = concat(dir, pat);
-		free(dir);
-		p->depth++;
-		r = parse_file(p, add_file(p->cfg, full));
-		p->depth--;
-		free(full);
-		return r;
-	}
-
-	full = glob_join(dir, pat);
-	free(dir);
-	r = glob(full, 0, NULL, &g);
-	free(full);
-	if (r == GLOB_NOMATCH) {
-		globfree(&g);
-		return 0;
-	}
-	if (r != 0) {
-		globfree(&g);
-		return perr(p, "'%s': cannot expand '%s'", d->name, pat);
-	}
-	r = 0;
-	p->depth++;
-	for (i = 0; i < g.gl_pathc && r == 0; i++)
-		r = parse_file(p, add_file(p->cfg, g.gl_pathv[i]));
-	p->depth--;
-	globfree(&g);
-	return r;
+	return tf_config_parse_include(&p->cp, d->name, a->argv[1]);
 }
 
 static int
@@ -610,7 +336,7 @@ valid_label(const char *s)
 /* listener LABEL { : opens a block, with every listener default set. */
 static int
 do_listener(struct parser *p, const struct directive *d,
-    const struct args *a)
+    const struct tf_config_args *a)
 {
 	struct tf_config *cfg = p->cfg;
 	struct tf_listener_conf *l;
@@ -651,14 +377,14 @@ do_listener(struct parser *p, const struct directive *d,
 	l->max_header_size = 64 * 1024;
 
 	p->cur = cfg->nlisteners++;
-	p->block_depth = p->depth;
+	p->block_depth = p->cp.depth;
 	p->seen_listener = 0;
 	return 0;
 }
 
 /* } : closes the open block after checking what a listener needs. */
 static int
-close_block(struct parser *p, const struct args *a)
+close_block(struct parser *p, const struct tf_config_args *a)
 {
 	struct tf_listener_conf *l;
 
@@ -666,7 +392,7 @@ close_block(struct parser *p, const struct args *a)
 		return perr(p, "extra argument '%s' after '}'", a->argv[1]);
 	if (p->cur == NO_BLOCK)
 		return perr(p, "'}' without a block");
-	if (p->block_depth != p->depth)
+	if (p->block_depth != p->cp.depth)
 		return perr(p, "'}' closes a block opened in another file");
 	l = cur_listener(p);
 	if (l->nbinds == 0)
@@ -683,7 +409,8 @@ close_block(struct parser *p, const struct args *a)
 }
 
 static int
-do_workers(struct parser *p, const struct directive *d, const struct args *a)
+do_workers(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
 {
 	uint64_t v;
 
@@ -691,7 +418,7 @@ do_workers(struct parser *p, const struct directive *d, const struct args *a)
 		p->cfg->workers = 0;
 		return 0;
 	}
-	if (parse_uint(a->argv[1], 1024, &v) == -1 || v == 0)
+	if (tf_parse_uint(a->argv[1], 1024, &v) == -1 || v == 0)
 		return perr(p, "'%s': bad value '%s' (auto or 1..1024)",
 		    d->name, a->argv[1]);
 	p->cfg->workers = (unsigned)v;
@@ -699,7 +426,8 @@ do_workers(struct parser *p, const struct directive *d, const struct args *a)
 }
 
 static int
-do_metrics(struct parser *p, const struct directive *d, const struct args *a)
+do_metrics(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
 {
 	struct tf_config *cfg = p->cfg;
 	const char *why;
@@ -744,7 +472,8 @@ port_of(const struct sockaddr_storage *ss)
 }
 
 static int
-do_bind(struct parser *p, const struct directive *d, const struct args *a)
+do_bind(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
 {
 	struct tf_listener_conf *l = cur_listener(p);
 	struct sockaddr_storage ss;
@@ -772,7 +501,8 @@ do_bind(struct parser *p, const struct directive *d, const struct args *a)
 }
 
 static int
-do_cert(struct parser *p, const struct directive *d, const struct args *a)
+do_cert(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
 {
 	struct tf_listener_conf *l = cur_listener(p);
 	struct tf_cert_conf *c;
@@ -783,14 +513,15 @@ do_cert(struct parser *p, const struct directive *d, const struct args *a)
 			return perr(p, "'%s': empty path", d->name);
 	l->certs = tf_xrealloc(l->certs, (l->ncerts + 1) * sizeof(*l->certs));
 	c = &l->certs[l->ncerts++];
-	c->chain = resolve_path(p, a->argv[1]);
-	c->key = a->argc > 2 ? resolve_path(p, a->argv[2]) : NULL;
+	c->chain = tf_config_parse_path(&p->cp, a->argv[1]);
+	c->key = a->argc > 2 ? tf_config_parse_path(&p->cp, a->argv[2]) : NULL;
 	c->where = here(p);
 	return 0;
 }
 
 static int
-do_min_tls(struct parser *p, const struct directive *d, const struct args *a)
+do_min_tls(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
 {
 	struct tf_listener_conf *l = cur_listener(p);
 
@@ -805,7 +536,8 @@ do_min_tls(struct parser *p, const struct directive *d, const struct args *a)
 }
 
 static int
-do_mode(struct parser *p, const struct directive *d, const struct args *a)
+do_mode(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
 {
 	struct tf_listener_conf *l = cur_listener(p);
 
@@ -820,7 +552,8 @@ do_mode(struct parser *p, const struct directive *d, const struct args *a)
 }
 
 static int
-do_exempt(struct parser *p, const struct directive *d, const struct args *a)
+do_exempt(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
 {
 	struct tf_listener_conf *l = cur_listener(p);
 	size_t i;
@@ -841,7 +574,7 @@ do_exempt(struct parser *p, const struct directive *d, const struct args *a)
 
 static int
 do_upstream(struct parser *p, const struct directive *d,
-    const struct args *a)
+    const struct tf_config_args *a)
 {
 	struct tf_listener_conf *l = cur_listener(p);
 	const char *why;
@@ -868,7 +601,8 @@ route_of(const struct tf_listener_conf *l, const char *name)
 }
 
 static int
-do_route(struct parser *p, const struct directive *d, const struct args *a)
+do_route(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
 {
 	struct tf_listener_conf *l = cur_listener(p);
 	struct tf_route_conf *r;
@@ -910,11 +644,11 @@ do_route(struct parser *p, const struct directive *d, const struct args *a)
 
 static int
 do_max_connections(struct parser *p, const struct directive *d,
-    const struct args *a)
+    const struct tf_config_args *a)
 {
 	uint64_t v;
 
-	if (parse_uint(a->argv[1], 10000000, &v) == -1 || v == 0)
+	if (tf_parse_uint(a->argv[1], 10000000, &v) == -1 || v == 0)
 		return perr(p, "'%s': bad value '%s' (1..10000000)", d->name,
 		    a->argv[1]);
 	cur_listener(p)->max_connections = (unsigned)v;
@@ -923,7 +657,7 @@ do_max_connections(struct parser *p, const struct directive *d,
 
 static int
 do_max_header_size(struct parser *p, const struct directive *d,
-    const struct args *a)
+    const struct tf_config_args *a)
 {
 	uint64_t v;
 
@@ -999,72 +733,19 @@ static const struct directive directives[] = {
 _Static_assert(TF_ARRAY_SIZE(directives) <= 64, "too many directives");
 
 /*
- * Splits one line in place into a: blanks separate arguments, "..." holds
- * blanks (with \" and \\ as escapes), '#' outside quotes starts a comment.
- * The arguments point into line. Returns 0, or -1 with the error set.
+ * The line callback: looks the first word up in directives[], checks its
+ * scope, argument count and repetition, then runs its handler. Returns 0,
+ * or -1 with the error set.
  */
 static int
-tokenize(struct parser *p, char *line, struct args *a)
+parse_line(struct tf_config_parse *cp, const struct tf_config_args *a)
 {
-	char *in = line;
-
-	a->argc = 0;
-	for (;;) {
-		char *out, *start;
-		int quoted = 0;
-		char sep;
-
-		while (*in == ' ' || *in == '\t' || *in == '\r' ||
-		    *in == '\n')
-			in++;
-		if (*in == '\0' || *in == '#')
-			return 0;
-		start = out = in;
-		while (*in != '\0' && *in != ' ' && *in != '\t' &&
-		    *in != '\r' && *in != '\n' && *in != '#') {
-			if (*in != '"') {
-				*out++ = *in++;
-				continue;
-			}
-			quoted = 1;
-			for (in++; *in != '"'; ) {
-				if (*in == '\0' || *in == '\n')
-					return perr(p, "unterminated quote");
-				if (*in == '\\' && (in[1] == '"' ||
-				    in[1] == '\\'))
-					in++;
-				*out++ = *in++;
-			}
-			in++;
-		}
-		sep = *in;
-		*out = '\0';
-		if (a->argc == a->cap) {
-			a->cap = a->cap != 0 ? 2 * a->cap : 8;
-			a->argv = tf_xrealloc(a->argv,
-			    a->cap * sizeof(*a->argv));
-			a->quoted = tf_xrealloc(a->quoted, a->cap);
-		}
-		a->argv[a->argc] = start;
-		a->quoted[a->argc++] = (unsigned char)quoted;
-		if (sep == '\0' || sep == '#')
-			return 0;
-		in++;
-	}
-}
-
-static int
-parse_line(struct parser *p, char *line, struct args *a)
-{
+	struct parser *p = tf_container_of(cp, struct parser, cp);
 	const struct directive *d = NULL;
 	uint64_t *seen, bit;
 	unsigned scope, nargs;
 	size_t i;
 
-	if (tokenize(p, line, a) == -1)
-		return -1;
-	if (a->argc == 0)
-		return 0;
 	if (!a->quoted[0] && strcmp(a->argv[0], "}") == 0)
 		return close_block(p, a);
 	for (i = 0; i < TF_ARRAY_SIZE(directives); i++) {
@@ -1102,68 +783,20 @@ parse_line(struct parser *p, char *line, struct args *a)
 }
 
 /*
- * Reads one file (path is owned by cfg->files) into the parser's current
- * scope. A block opened in this file must be closed in it. Returns 0, or -1
- * with the error set; p->file and p->line are restored either way.
+ * The end-of-file callback: a block opened in a file must be closed in it.
+ * Returns 0, or -1 with the error at the 'listener' line.
  */
 static int
-parse_file(struct parser *p, const char *path)
+end_file(struct tf_config_parse *cp)
 {
-	const char *saved_file = p->file;
-	int saved_line = p->line;
-	struct args a = { NULL, NULL, 0, 0 };
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	struct stat st;
-	FILE *f;
-	int r = -1, e;
+	struct parser *p = tf_container_of(cp, struct parser, cp);
+	const struct tf_listener_conf *l;
 
-	f = fopen(path, "re");
-	if (f != NULL && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fclose(f);
-		f = NULL;
-		errno = EISDIR;
-	}
-	if (f == NULL) {
-		e = errno;
-		if (saved_file == NULL)
-			return perr_at(p, path, 0, "cannot open: %s",
-			    strerror(e));
-		return perr(p, "%s: cannot open: %s", path, strerror(e));
-	}
-	p->file = path;
-	p->line = 0;
-	while ((n = getline(&line, &cap, f)) != -1) {
-		p->line++;
-		if (memchr(line, '\0', (size_t)n) != NULL) {
-			perr(p, "NUL byte in line");
-			goto out;
-		}
-		if (parse_line(p, line, &a) == -1)
-			goto out;
-	}
-	if (ferror(f)) {
-		e = errno;
-		perr_at(p, path, 0, "read error: %s", strerror(e));
-		goto out;
-	}
-	if (p->cur != NO_BLOCK && p->block_depth == p->depth) {
-		const struct tf_listener_conf *l = cur_listener(p);
-
-		perr_at(p, l->where.file, l->where.line,
-		    "listener '%s' is not closed", l->name);
-		goto out;
-	}
-	r = 0;
-out:
-	free(line);
-	free(a.argv);
-	free(a.quoted);
-	fclose(f);
-	p->file = saved_file;
-	p->line = saved_line;
-	return r;
+	if (p->cur == NO_BLOCK || p->block_depth != cp->depth)
+		return 0;
+	l = cur_listener(p);
+	return perr_at(p, l->where.file, l->where.line,
+	    "listener '%s' is not closed", l->name);
 }
 
 struct tf_config *
@@ -1171,6 +804,7 @@ tf_config_load(const char *path, char *err, size_t errlen)
 {
 	struct tf_config *cfg = tf_xcalloc(1, sizeof(*cfg));
 	struct parser p;
+	int r;
 
 	cfg->magic = TF_CONFIG_MAGIC;
 	cfg->path = tf_xstrdup(path);
@@ -1183,17 +817,14 @@ tf_config_load(const char *path, char *err, size_t errlen)
 	cfg->shutdown_timeout_ms = 30 * 1000;
 
 	memset(&p, 0, sizeof(p));
+	tf_config_parse_init(&p.cp, err, errlen, parse_line, end_file);
 	p.cfg = cfg;
-	p.err = err;
-	p.errlen = errlen;
 	p.cur = NO_BLOCK;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	if (path[0] == '\0') {
-		perr_at(&p, NULL, 0, "empty configuration file name");
-		goto fail;
-	}
-	if (parse_file(&p, add_file(cfg, path)) == -1)
+	r = tf_config_parse_file(&p.cp, path);
+	/* Every struct tf_where points into these, success or not. */
+	cfg->files = p.cp.files;
+	cfg->nfiles = p.cp.nfiles;
+	if (r == -1)
 		goto fail;
 	if (cfg->nlisteners == 0) {
 		perr_at(&p, path, 0, "no 'listener' block");

@@ -60,19 +60,9 @@ static void
 perr(const struct parse *p, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
-	size_t n = 0;
-	int r;
 
-	if (p->err == NULL || p->errlen == 0)
-		return;
-	if (line > 0)
-		r = snprintf(p->err, p->errlen, "%s:%u: ", p->name, line);
-	else
-		r = snprintf(p->err, p->errlen, "%s: ", p->name);
-	if (r > 0)
-		n = (size_t)r < p->errlen ? (size_t)r : p->errlen - 1;
 	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	tf_verr_at(p->err, p->errlen, p->name, line, fmt, ap);
 	va_end(ap);
 }
 

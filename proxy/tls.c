@@ -447,7 +447,7 @@ tf_tls_server_new(const struct tf_listener_conf *lc,
     struct tf_tls_server **out, char *err, size_t errlen)
 {
 	struct tf_tls_server *s;
-	char ciphers[2048], legacy[2304], bad[128] = "";
+	char ciphers[2048], bad[128] = "";
 	size_t i;
 
 	pthread_once(&buf_method_once, buf_method_init);
@@ -465,9 +465,8 @@ tf_tls_server_new(const struct tf_listener_conf *lc,
 		ERR_clear_error();
 		goto fail;
 	}
-	snprintf(legacy, sizeof(legacy), "%s:%s", ciphers,
+	s->legacy_ciphers = tf_xasprintf("%s:%s", ciphers,
 	    below_floor_ciphers);
-	s->legacy_ciphers = tf_xstrdup(legacy);
 	TF_ASSERT(SSL_CTX_set_min_proto_version(s->ctx, lc->min_tls));
 	TF_ASSERT(SSL_CTX_set_max_proto_version(s->ctx, TLS1_3_VERSION));
 	SSL_CTX_set_options(s->ctx, SSL_OP_CIPHER_SERVER_PREFERENCE |

@@ -82,7 +82,8 @@ for f in api http llhttp; do
 	cc_obj "$LLHTTP_SRCDIR/$f.c" "$TMP/llhttp_$f.o" -w \
 	    -DLLHTTP_STRICT_MODE -I"$LLHTTP_SRCDIR" $LLHTTP_CPPFLAGS
 done
-for f in addr buf config hello http1 json proxyproto; do
+for f in addr buf common config config_parse hello http1 json \
+    proxyproto; do
 	# shellcheck disable=SC2086
 	cc_obj "$P/$f.c" "$TMP/$f.o" $WARN $CPPFLAGS
 done
@@ -92,8 +93,9 @@ for f in hello proxyproto http1 config_parse; do
 done
 
 link hello "$TMP/fuzz_hello.o" "$TMP/hello.o" "$TMP/json.o"
-link proxyproto "$TMP/fuzz_proxyproto.o" "$TMP/proxyproto.o" "$TMP/addr.o"
+link proxyproto "$TMP/fuzz_proxyproto.o" "$TMP/proxyproto.o" "$TMP/addr.o" \
+    "$TMP/common.o"
 link http1 "$TMP/fuzz_http1.o" "$TMP/http1.o" "$TMP/buf.o" \
-    "$TMP/config.o" "$TMP/addr.o" "$TMP/llhttp_api.o" \
-    "$TMP/llhttp_http.o" "$TMP/llhttp_llhttp.o"
-link config_parse "$TMP/fuzz_config_parse.o" "$TMP/config.o" "$TMP/addr.o"
+    "$TMP/llhttp_api.o" "$TMP/llhttp_http.o" "$TMP/llhttp_llhttp.o"
+link config_parse "$TMP/fuzz_config_parse.o" "$TMP/config.o" \
+    "$TMP/config_parse.o" "$TMP/addr.o" "$TMP/common.o"

@@ -99,8 +99,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 /*
  * 1 when an include in the input could name something outside dir: a
  * line that says include and has a '/'. Quotes and backslashes are
- * ignored, since they can split the word ("inc""lude"); config.c reads a
- * line at a time, so nothing carries over a newline.
+ * ignored, since they can split the word ("inc""lude"); config_parse.c
+ * reads a line at a time, so nothing carries over a newline.
  */
 static int
 may_escape(const uint8_t *data, size_t size)
