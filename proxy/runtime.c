@@ -3,7 +3,6 @@
  * configuration, shared read-only by every worker, freed at the last
  * reference.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,23 +13,6 @@
 #include "metrics.h"
 #include "runtime.h"
 #include "tls.h"
-
-static char *
-xasprintf(const char *fmt, ...) TF_PRINTF(1, 2);
-
-static char *
-xasprintf(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	TF_ASSERT(n >= 0 && (size_t)n < sizeof(buf));
-	return tf_xstrdup(buf);
-}
 
 static void
 runtime_free(struct tf_runtime *rt)
@@ -64,10 +46,10 @@ target_init(struct tf_target *t, const char *host, uint16_t port,
 
 	t->host = host;
 	t->port = port;
-	t->port_text = xasprintf("%u", port);
-	t->name = xasprintf(v6 ? "[%s]:%u" : "%s:%u", host, port);
+	t->port_text = tf_xasprintf("%u", port);
+	t->name = tf_xasprintf(v6 ? "[%s]:%u" : "%s:%u", host, port);
 	if (port == 443)
-		t->host_header = xasprintf(v6 ? "[%s]" : "%s", host);
+		t->host_header = tf_xasprintf(v6 ? "[%s]" : "%s", host);
 	else
 		t->host_header = tf_xstrdup(t->name);
 	t->sni = sni ? sni : host;

@@ -8,7 +8,7 @@ connection the negotiated TLS version and the SNI it was sent.
 
 Usage:
   origin.py --cert PEM --key KEY --listen 127.0.0.1:0 --port-file FILE
-            [--min-tls 1.2|1.3]
+            [--min-tls 1.2|1.3] [--rcvbuf BYTES]
 
 The bound port is written to --port-file (tmp + rename) once listening.
 
@@ -49,6 +49,12 @@ For the HTTP framing, timeout and WebSocket tests:
                     below (bad status line, bad chunk size, CL and TE, a
                     head over 1 MiB, ...), or "truncated": a valid head
                     with Content-Length 100, then 10 bytes and the close
+  /early/CODE[?delay=MS&size=N&hold=MS]  CODE after delay ms (default 0)
+                    with Connection: close and a body of N pattern bytes
+                    (default: a line), never reading the request body; the
+                    connection then stays open, unread, for hold ms
+                    (default 2000) before it closes: a gateway still
+                    uploading has its writes stuck
   /silent           reads the request, never answers; returns when the
                     peer closes (or after 600 s)
   /ws               WebSocket (RFC 6455): 101 with Sec-WebSocket-Accept,
@@ -366,6 +372,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.expect_(path[len("/expect"):].lstrip("/"))
             elif path.startswith("/malformed/"):
                 self.malformed(path[len("/malformed/"):])
+            elif path.startswith("/early/"):
+                self.early(path[len("/early/"):])
             elif path == "/silent":
                 self.silent()
             elif path == "/ws":
@@ -567,6 +575,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.conn_id, self.request_no, kind, len(data)))
         self.wfile.write(data)
 
+    def early(self, arg):
+        code = self.intarg(arg, "status", 200, 599)
+        q = self.query()
+        hold = self.intarg(q.get("hold", "2000"), "hold", 0, 60000)
+        delay = self.intarg(q.get("delay", "0"), "delay", 0, 60000)
+        time.sleep(delay / 1000.0)
+        self.close_connection = True
+        if "size" in q:
+            n = self.intarg(q["size"], "size")
+            self.send_response(code)
+            self.send_header("Content-Length", str(n))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.write_pattern(0, n)
+        else:
+            self.reply(code, "early %d\n" % code)
+        self.wfile.flush()
+        time.sleep(hold / 1000.0)
+
     def silent(self):
         self.drain()
         self.close_connection = True
@@ -684,9 +711,18 @@ class Server(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
+    rcvbuf = 0
+
     def __init__(self, addr, ctx):
         self.ctx = ctx
         super().__init__(addr, Handler)
+
+    def server_bind(self):
+        # Accepted sockets inherit it: a small window from the first byte.
+        if self.rcvbuf:
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF,
+                                   self.rcvbuf)
+        super().server_bind()
 
     def process_request_thread(self, sock, client_address):
         # The TLS handshake runs in the connection's own thread, so a slow
@@ -769,7 +805,10 @@ def main():
     ap.add_argument("--listen", type=parse_listen, default=("127.0.0.1", 0))
     ap.add_argument("--port-file")
     ap.add_argument("--min-tls", choices=("1.2", "1.3"), default="1.2")
+    ap.add_argument("--rcvbuf", type=int, default=0,
+                    help="SO_RCVBUF of every connection (0: the system's)")
     args = ap.parse_args()
+    Server.rcvbuf = args.rcvbuf
 
     ctx = make_context(args)
     if ":" in args.listen[0]:

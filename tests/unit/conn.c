@@ -1,0 +1,420 @@
+/*
+ * Unit tests for proxy/conn.c, the pump, over in-memory legs
+ * (memworld.h): a real TLS client and real TLS origins through BoringSSL,
+ * no sockets. Keep-alive and the upstream pool, backpressure with a client
+ * that does not read, a WebSocket tunnel, draining, a response that ends
+ * an upload early, a response delimited by the end of the connection.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "memworld.h"
+#include "metrics.h"
+
+static const char get_a[] =
+    "GET /a HTTP/1.1\r\nHost: mail.contoso.test\r\n\r\n";
+static const char ok_hello[] =
+    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+/* Sum of the upstream errors counted for the edge listener. */
+static uint64_t
+upstream_errors(struct mw_world *w)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < TF_M_NUPERRORS; i++)
+		n += w->edge->m->upstream_errors[i];
+	return n;
+}
+
+/* A client whose handshake completed, its connection in *cp. */
+static struct mw_link *
+connected(struct mw_world *w, struct tf_conn **cp)
+{
+	struct mw_link *k = mw_client(w, cp);
+
+	mw_settle(w);
+	ASSERT(k->peer.established);
+	ASSERT_EQ((*cp)->st, TF_CONN_ST_PROXYING);
+	return k;
+}
+
+TEST(handshake_then_request_rewritten)
+{
+	struct mw_world *w = mw_world_new(NULL);
+	struct tf_conn *c;
+	struct mw_link *cl = connected(w, &c), *up;
+
+	/* No buffers for HTTP until the first request byte. */
+	ASSERT(!tf_exchange_ready(&c->x));
+	ASSERT_EQ(w->nupstreams, 0);
+	mw_peer_sends(&cl->peer, get_a);
+	mw_settle(w);
+	ASSERT_EQ(w->nupstreams, 1);
+	up = w->ups[0];
+	ASSERT(up->peer.established);
+	ASSERT(mw_got_has(&up->peer, "GET /a HTTP/1.1\r\n"));
+	ASSERT(mw_got_has(&up->peer, "Host: outlook.office365.test\r\n"));
+	ASSERT(mw_got_has(&up->peer, "X-Forwarded-For: 192.0.2.10\r\n"));
+	ASSERT(mw_got_has(&up->peer, "X-Forwarded-Proto: https\r\n"));
+	ASSERT(c->x.active);
+	mw_peer_sends(&up->peer, ok_hello);
+	mw_settle(w);
+	ASSERT(mw_got_is(&cl->peer, ok_hello));
+	ASSERT(!c->x.active);
+	ASSERT_EQ(mw_log_lines(w, "access.jsonl"), 1);
+	ASSERT(mw_log_has(w, "access.jsonl", "\"status\":200"));
+	ASSERT(mw_log_has(w, "access.jsonl", "\"upstream_tls\":\"TLS1.3\""));
+	mw_world_free(w);
+}
+
+TEST(keepalive_reuses_the_upstream_and_pools_it)
+{
+	struct mw_world *w = mw_world_new(NULL);
+	struct tf_conn *c, *c2;
+	struct mw_link *cl = connected(w, &c), *cl2, *up;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		mw_peer_sends(&cl->peer, get_a);
+		mw_settle(w);
+		ASSERT_EQ(w->nupstreams, 1);
+		up = w->ups[0];
+		ASSERT(mw_got_has(&up->peer, "GET /a"));
+		mw_got_clear(&up->peer);
+		mw_peer_sends(&up->peer, ok_hello);
+		mw_settle(w);
+		ASSERT(mw_got_is(&cl->peer, ok_hello));
+		mw_got_clear(&cl->peer);
+		ASSERT_EQ(c->st, TF_CONN_ST_PROXYING);
+		ASSERT_EQ(c->up, TF_CONN_UP_READY);
+	}
+	ASSERT_EQ(mw_log_lines(w, "access.jsonl"), 3);
+
+	/* The client goes: its idle upstream leg waits in the pool ... */
+	mw_peer_close(&cl->peer);
+	mw_settle(w);
+	ASSERT_EQ(w->set.n, 0);
+	ASSERT_EQ(w->pool.n, 1);
+	ASSERT(!up->closing);
+
+	/* ... and the next client's request takes it. */
+	cl2 = connected(w, &c2);
+	mw_peer_sends(&cl2->peer, get_a);
+	mw_settle(w);
+	ASSERT_EQ(w->nupstreams, 1);
+	ASSERT_EQ(w->pool.n, 0);
+	ASSERT(mw_got_has(&up->peer, "GET /a"));
+	mw_peer_sends(&up->peer, ok_hello);
+	mw_settle(w);
+	ASSERT(mw_got_is(&cl2->peer, ok_hello));
+	ASSERT_EQ(upstream_errors(w), 0);
+	mw_world_free(w);
+}
+
+/* A response body of n bytes: a pattern the client can check. */
+static void
+send_body(struct mw_peer *p, size_t n)
+{
+	char head[128], *body = malloc(n);
+	size_t i;
+
+	ASSERT(body != NULL);
+	for (i = 0; i < n; i++)
+		body[i] = (char)('a' + (i * 7 + i / 4096) % 26);
+	snprintf(head, sizeof(head),
+	    "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", n);
+	mw_peer_sends(p, head);
+	mw_peer_send(p, body, n);
+	free(body);
+}
+
+static int
+body_ok(const struct mw_peer *p, size_t n)
+{
+	const char *s = tf_buf_head(&p->got), *b = strstr(s, "\r\n\r\n");
+	size_t i;
+
+	if (b == NULL)
+		return 0;
+	b += 4;
+	if ((size_t)(tf_buf_len(&p->got) - (size_t)(b - s)) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (b[i] != (char)('a' + (i * 7 + i / 4096) % 26))
+			return 0;
+	return 1;
+}
+
+/* Bytes the connection holds for the client, in every buffer. */
+static size_t
+held(const struct tf_conn *c)
+{
+	size_t n = tf_buf_len(&c->client.out) + tf_buf_len(&c->x.to_client) +
+	    tf_buf_len(&c->x.uplain);
+
+	if (c->upstream != NULL)
+		n += tf_buf_len(&c->upstream->in);
+	return n;
+}
+
+TEST(backpressure_a_client_that_does_not_read)
+{
+	struct mw_world *w = mw_world_new(NULL);
+	const size_t body = 4u << 20;
+	struct tf_conn *c;
+	struct mw_link *cl = connected(w, &c), *up;
+	size_t bound;
+
+	mw_peer_sends(&cl->peer, get_a);
+	mw_settle(w);
+	up = w->ups[0];
+	cl->window = 0;                 /* the client stops reading */
+	send_body(&up->peer, body);
+	mw_settle(w);
+
+	/* Everything stopped: the origin could not send it all, the gateway
+	 * stopped reading it, and holds no more than its buffers. */
+	ASSERT(up->peer.send_off < up->peer.send_len);
+	ASSERT(!up->reading);
+	bound = c->client.out.cap + c->x.to_client.cap + c->x.uplain.cap +
+	    c->upstream->in.cap;
+	ASSERT(held(c) <= bound);
+	ASSERT(bound < 256 * 1024);
+	ASSERT_EQ(tf_buf_len(&cl->peer.got), 0);
+
+	/* The client reads again: it all comes, intact. */
+	cl->window = SIZE_MAX;
+	mw_settle(w);
+	ASSERT(body_ok(&cl->peer, body));
+	ASSERT_EQ(c->st, TF_CONN_ST_PROXYING);
+	ASSERT(!c->x.active);
+	mw_world_free(w);
+}
+
+TEST(backpressure_an_origin_that_does_not_read)
+{
+	struct mw_world *w = mw_world_new(NULL);
+	const size_t body = 2u << 20;
+	struct tf_conn *c;
+	struct mw_link *cl = connected(w, &c), *up;
+	char head[128], *data = malloc(body);
+
+	ASSERT(data != NULL);
+	memset(data, 'u', body);
+	snprintf(head, sizeof(head), "POST /up HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: %zu\r\n\r\n", body);
+	mw_peer_sends(&cl->peer, head);
+	mw_settle(w);
+	up = w->ups[0];
+	up->window = 0;                 /* the origin stops reading */
+	mw_peer_send(&cl->peer, data, body);
+	mw_settle(w);
+	ASSERT(cl->peer.send_off < cl->peer.send_len);
+	ASSERT(!cl->reading);
+	up->window = SIZE_MAX;
+	mw_settle(w);
+	ASSERT_EQ(cl->peer.send_off, cl->peer.send_len);
+	ASSERT_EQ(c->x.req.state, TF_HTTP_ST_DONE);
+	ASSERT(mw_got_has(&up->peer, "Content-Length: 2097152\r\n"));
+	mw_peer_sends(&up->peer, ok_hello);
+	mw_settle(w);
+	ASSERT(mw_got_is(&cl->peer, ok_hello));
+	free(data);
+	mw_world_free(w);
+}
+
+TEST(tunnel_after_101)
+{
+	struct mw_world *w = mw_world_new(NULL);
+	struct tf_conn *c;
+	struct mw_link *cl = connected(w, &c), *up;
+
+	mw_peer_sends(&cl->peer, "GET /ws HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	    "Sec-WebSocket-Version: 13\r\n\r\n");
+	mw_settle(w);
+	up = w->ups[0];
+	ASSERT(mw_got_has(&up->peer, "Upgrade: websocket\r\n"));
+	mw_peer_sends(&up->peer, "HTTP/1.1 101 Switching Protocols\r\n"
+	    "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+	mw_settle(w);
+	ASSERT(mw_got_has(&cl->peer, "101 Switching Protocols"));
+	ASSERT_EQ(c->st, TF_CONN_ST_TUNNEL);
+	ASSERT_EQ(c->timer_kind, TF_CONN_TM_UPSTREAM);
+	mw_got_clear(&cl->peer);
+	mw_got_clear(&up->peer);
+
+	/* Raw bytes both ways, as they are. */
+	mw_peer_sends(&cl->peer, "\x81\x04ping");
+	mw_settle(w);
+	ASSERT(mw_got_is(&up->peer, "\x81\x04ping"));
+	mw_peer_sends(&up->peer, "\x81\x04pong");
+	mw_settle(w);
+	ASSERT(mw_got_is(&cl->peer, "\x81\x04pong"));
+
+	/* The client ends: what it sent is passed on, the tunnel ends, and
+	 * its upstream leg is closed, not pooled. */
+	mw_peer_sends(&cl->peer, "\x88\x00");
+	mw_peer_close(&cl->peer);
+	mw_settle(w);
+	ASSERT(mw_got_has(&up->peer, "\x88"));
+	ASSERT_EQ(w->set.n, 0);
+	ASSERT_EQ(w->pool.n, 0);
+	ASSERT(up->transport_closed);
+	ASSERT_EQ(mw_log_lines(w, "access.jsonl"), 1);
+	ASSERT(mw_log_has(w, "access.jsonl", "\"status\":101"));
+	mw_world_free(w);
+}
+
+TEST(drain_after_connection_close)
+{
+	struct mw_world *w = mw_world_new(NULL);
+	struct tf_conn *c;
+	struct mw_link *cl = connected(w, &c), *up;
+
+	mw_peer_sends(&cl->peer, "GET /a HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n");
+	mw_settle(w);
+	up = w->ups[0];
+	cl->window = 0;
+	mw_peer_sends(&up->peer, ok_hello);
+	mw_settle(w);
+	/* Done, but the client has not taken it yet. */
+	ASSERT_EQ(c->st, TF_CONN_ST_DRAINING);
+	ASSERT_EQ(c->timer_kind, TF_CONN_TM_DRAIN);
+	ASSERT_EQ(w->set.n, 1);
+	cl->window = SIZE_MAX;
+	mw_settle(w);
+	ASSERT(cl->peer.tls_eof);       /* the response, then close_notify */
+	ASSERT(mw_got_has(&cl->peer, "Connection: close\r\n"));
+	ASSERT(mw_got_has(&cl->peer, "hello"));
+	ASSERT_EQ(w->set.n, 0);
+	ASSERT(cl->transport_closed);
+	/* The origin meant to keep its connection: it is pooled. */
+	ASSERT_EQ(w->pool.n, 1);
+	mw_world_free(w);
+}
+
+/*
+ * The origin answers before it read the whole upload (Connection: close)
+ * while the gateway still has part of it queued on the upstream leg, and
+ * the client has pipelined its next request: the gateway closes that leg
+ * itself, cancelling its own send, and serves the next request on a new
+ * one. The cancelled send is nobody's error: no 502, nothing counted or
+ * logged.
+ */
+TEST(early_response_cancels_the_upload_quietly)
+{
+	struct mw_world *w = mw_world_new(NULL);
+	const size_t body = 32 * 1024;
+	struct tf_conn *c;
+	struct mw_link *cl = connected(w, &c), *up;
+	char head[128], *data = malloc(body);
+
+	ASSERT(data != NULL);
+	memset(data, 'x', body);
+	snprintf(head, sizeof(head), "POST /up HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: %zu\r\n\r\n", body);
+	mw_peer_sends(&cl->peer, head);
+	mw_settle(w);
+	up = w->ups[0];
+	up->window = 0;
+	mw_peer_send(&cl->peer, data, body);
+	mw_peer_sends(&cl->peer, get_a);
+	mw_settle(w);
+	/* The whole upload is in, part of it still queued on the leg. */
+	ASSERT_EQ(c->x.req.state, TF_HTTP_ST_DONE);
+	ASSERT(up->qn > 0);
+	mw_peer_sends(&up->peer, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+	    "Connection: close\r\n\r\nearly");
+	mw_settle(w);
+	ASSERT(up->transport_closed);
+	ASSERT(mw_got_has(&cl->peer, "early"));
+	/* The pipelined request went on a new upstream leg. */
+	ASSERT_EQ(w->nupstreams, 2);
+	ASSERT(mw_got_has(&w->ups[1]->peer, "GET /a HTTP/1.1\r\n"));
+	mw_peer_sends(&w->ups[1]->peer, ok_hello);
+	mw_settle(w);
+	ASSERT(mw_got_has(&cl->peer, ok_hello));
+	ASSERT(!mw_got_has(&cl->peer, "502"));
+	ASSERT_EQ(c->st, TF_CONN_ST_PROXYING);
+	ASSERT_EQ(upstream_errors(w), 0);
+	ASSERT(!mw_log_has(w, "error.log", "upstream"));
+	ASSERT_EQ(mw_log_lines(w, "access.jsonl"), 2);
+	free(data);
+	mw_world_free(w);
+}
+
+TEST(response_delimited_by_the_end_of_the_connection)
+{
+	struct mw_world *w = mw_world_new(NULL);
+	struct tf_conn *c;
+	struct mw_link *cl = connected(w, &c), *up;
+
+	mw_peer_sends(&cl->peer, get_a);
+	mw_settle(w);
+	up = w->ups[0];
+	mw_peer_sends(&up->peer, "HTTP/1.1 200 OK\r\n\r\nuntil the end");
+	mw_peer_close(&up->peer);
+	mw_settle(w);
+	/* Re-chunked for the client, who keeps its connection. */
+	ASSERT(mw_got_has(&cl->peer, "Transfer-Encoding: chunked\r\n") ||
+	    mw_got_has(&cl->peer, "Connection: close\r\n"));
+	ASSERT(mw_got_has(&cl->peer, "until the end"));
+	ASSERT(up->transport_closed);
+	ASSERT_EQ(upstream_errors(w), 0);
+	ASSERT(mw_log_has(w, "access.jsonl", "\"status\":200"));
+	mw_world_free(w);
+}
+
+TEST(upstream_cut_short_is_a_502)
+{
+	struct mw_world *w = mw_world_new(NULL);
+	struct tf_conn *c;
+	struct mw_link *cl = connected(w, &c), *up;
+
+	mw_peer_sends(&cl->peer, get_a);
+	mw_settle(w);
+	up = w->ups[0];
+	mw_peer_close(&up->peer);
+	mw_settle(w);
+	ASSERT(mw_got_has(&cl->peer, "HTTP/1.1 502 Bad Gateway\r\n"));
+	ASSERT_EQ(w->edge->m->upstream_errors[TF_M_UP_CLOSED], 1);
+	ASSERT(mw_log_has(w, "error.log", "upstream outlook.office365.test:443"));
+	ASSERT(mw_log_has(w, "access.jsonl", "\"status\":502"));
+	ASSERT_EQ(w->set.n, 0);
+	mw_world_free(w);
+}
+
+TEST(malformed_request_gets_400_and_no_upstream)
+{
+	struct mw_world *w = mw_world_new(NULL);
+	struct tf_conn *c;
+	struct mw_link *cl = connected(w, &c);
+
+	mw_peer_sends(&cl->peer, "GET /a HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n");
+	mw_settle(w);
+	ASSERT(mw_got_has(&cl->peer, "HTTP/1.1 400 Bad Request\r\n"));
+	ASSERT_EQ(w->nupstreams, 0);
+	ASSERT_EQ(w->set.n, 0);
+	ASSERT(mw_log_has(w, "access.jsonl", "\"status\":400"));
+	mw_world_free(w);
+}
+
+TEST_MAIN(
+	TEST_ENTRY(handshake_then_request_rewritten),
+	TEST_ENTRY(keepalive_reuses_the_upstream_and_pools_it),
+	TEST_ENTRY(backpressure_a_client_that_does_not_read),
+	TEST_ENTRY(backpressure_an_origin_that_does_not_read),
+	TEST_ENTRY(tunnel_after_101),
+	TEST_ENTRY(drain_after_connection_close),
+	TEST_ENTRY(early_response_cancels_the_upload_quietly),
+	TEST_ENTRY(response_delimited_by_the_end_of_the_connection),
+	TEST_ENTRY(upstream_cut_short_is_a_502),
+	TEST_ENTRY(malformed_request_gets_400_and_no_upstream),
+)
