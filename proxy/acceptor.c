@@ -3,9 +3,10 @@
  *
  * libuv accepts one connection ahead and stops polling the socket until
  * uv_accept() claims it; a uv_accept() that fails closes that connection
- * and does not poll again either. So the connection callback always ends
- * with the connection claimed, or polling rearmed, or a timer that comes
- * back to do one of them.
+ * and, outside libuv's connection callback (after a pause), leaves polling
+ * stopped. So every connection libuv took is claimed (served, or accepted
+ * and closed), with polling rearmed after a failure, or a timer comes back
+ * to do it.
  */
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -85,7 +85,7 @@ static struct mw_world *mw_current;
 /* --- the PKI ------------------------------------------------------------- */
 
 /* The shared test PKI (tests/certs/mk-pki.sh), made when missing. */
-static const char *
+static inline const char *
 mw_pki(void)
 {
 	static char dir[PATH_MAX];
@@ -105,13 +105,13 @@ mw_pki(void)
 
 /* --- the memory transport ------------------------------------------------ */
 
-static struct mw_link *
+static inline struct mw_link *
 mw_link_of(struct tf_leg *leg)
 {
 	return leg->io;
 }
 
-static int
+static inline int
 mw_read(struct tf_leg *leg, int on)
 {
 	mw_link_of(leg)->reading = on;
@@ -119,7 +119,7 @@ mw_read(struct tf_leg *leg, int on)
 }
 
 /* Moves what the peer takes from p into its in buffer. */
-static size_t
+static inline size_t
 mw_take(struct mw_link *k, const char *p, size_t n)
 {
 	size_t room = tf_buf_space(&k->peer.in);
@@ -136,7 +136,7 @@ mw_take(struct mw_link *k, const char *p, size_t n)
 	return n;
 }
 
-static ssize_t
+static inline ssize_t
 mw_send(struct tf_leg *leg, const char *p, size_t n)
 {
 	struct mw_link *k = mw_link_of(leg);
@@ -150,7 +150,7 @@ mw_send(struct tf_leg *leg, const char *p, size_t n)
 	return (ssize_t)done;
 }
 
-static void
+static inline void
 mw_close(struct tf_leg *leg)
 {
 	struct mw_link *k = mw_link_of(leg);
@@ -167,7 +167,7 @@ static const struct tf_leg_ops mw_ops = {
 
 /* --- peers ----------------------------------------------------------------- */
 
-static void
+static inline void
 mw_peer_init(struct mw_peer *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -176,7 +176,7 @@ mw_peer_init(struct mw_peer *p)
 	ASSERT_OK(tf_buf_init(&p->got, MW_GOT_MAX));
 }
 
-static void
+static inline void
 mw_peer_free(struct mw_peer *p)
 {
 	tf_tls_free(p->tls);
@@ -187,7 +187,7 @@ mw_peer_free(struct mw_peer *p)
 }
 
 /* Queues plaintext for the peer to send. */
-static void
+static inline void
 mw_peer_send(struct mw_peer *p, const void *data, size_t n)
 {
 	size_t left = p->send_len - p->send_off;
@@ -202,7 +202,7 @@ mw_peer_send(struct mw_peer *p, const void *data, size_t n)
 	p->send_off = 0;
 }
 
-static void
+static inline void
 mw_peer_sends(struct mw_peer *p, const char *s)
 {
 	mw_peer_send(p, s, strlen(s));
@@ -210,7 +210,7 @@ mw_peer_sends(struct mw_peer *p, const char *s)
 
 /* The peer's TLS: handshake, reads, writes, close_notify. Returns 1 when
  * something moved. */
-static int
+static inline int
 mw_peer_step(struct mw_peer *p)
 {
 	int moved = 0;
@@ -271,7 +271,7 @@ mw_peer_step(struct mw_peer *p)
 
 /* --- links ----------------------------------------------------------------- */
 
-static struct mw_link *
+static inline struct mw_link *
 mw_link_new(struct mw_world *w, struct tf_leg *leg)
 {
 	struct mw_link *k = calloc(1, sizeof(*k));
@@ -287,7 +287,7 @@ mw_link_new(struct mw_world *w, struct tf_leg *leg)
 }
 
 /* Moves bytes both ways over one link. Returns 1 when something moved. */
-static int
+static inline int
 mw_link_step(struct mw_link *k)
 {
 	struct tf_leg *leg = k->leg;
@@ -346,7 +346,7 @@ mw_link_step(struct mw_link *k)
  * Moves bytes and fires due timers until nothing moves any more (bounded).
  * Peers that asked to close end their side once their close_notify went.
  */
-static void
+static inline void
 mw_settle(struct mw_world *w)
 {
 	int i, moved;
@@ -375,7 +375,7 @@ mw_settle(struct mw_world *w)
 
 /* --- the world ------------------------------------------------------------- */
 
-static struct tf_upstream *
+static inline struct tf_upstream *
 mw_open_upstream(uv_loop_t *loop, const struct tf_target *t,
     struct tf_tls_client *ctx, uint64_t timeout_ms, tf_upstream_cb *cb,
     void *arg)
@@ -402,7 +402,7 @@ mw_open_upstream(uv_loop_t *loop, const struct tf_target *t,
  * peers' contexts (a client that verifies mail.contoso.test, an origin
  * with the origin certificate). extra goes into the edge listener.
  */
-static struct mw_world *
+static inline struct mw_world *
 mw_world_new(const char *extra)
 {
 	struct mw_world *w = calloc(1, sizeof(*w));
@@ -457,7 +457,7 @@ mw_world_new(const char *extra)
 }
 
 /* A client connection from 192.0.2.10:5555 with a TLS client on it. */
-static struct mw_link *
+static inline struct mw_link *
 mw_client(struct mw_world *w, struct tf_conn **cp)
 {
 	struct sockaddr_in sin;
@@ -480,7 +480,7 @@ mw_client(struct mw_world *w, struct tf_conn **cp)
 }
 
 /* The peer ends: close_notify, then the end of its transport. */
-static void
+static inline void
 mw_peer_close(struct mw_peer *p)
 {
 	p->want_close = 1;
@@ -488,14 +488,14 @@ mw_peer_close(struct mw_peer *p)
 
 /* True when the peer received exactly s since its buffer was last
  * emptied. */
-static int
+static inline int
 mw_got_is(const struct mw_peer *p, const char *s)
 {
 	return tf_buf_len(&p->got) == strlen(s) &&
 	    memcmp(tf_buf_head(&p->got), s, strlen(s)) == 0;
 }
 
-static int
+static inline int
 mw_got_has(const struct mw_peer *p, const char *s)
 {
 	const char *h = tf_buf_head(&p->got);
@@ -507,14 +507,14 @@ mw_got_has(const struct mw_peer *p, const char *s)
 	return 0;
 }
 
-static void
+static inline void
 mw_got_clear(struct mw_peer *p)
 {
 	tf_buf_consume(&p->got, tf_buf_len(&p->got));
 }
 
 /* Lines in one of the world's logs. */
-static int
+static inline int
 mw_log_lines(struct mw_world *w, const char *name)
 {
 	char path[128], line[8192];
@@ -532,7 +532,7 @@ mw_log_lines(struct mw_world *w, const char *name)
 }
 
 /* Whether a log holds a line with s. */
-static int
+static inline int
 mw_log_has(struct mw_world *w, const char *name, const char *s)
 {
 	char path[128], line[8192];
@@ -553,7 +553,7 @@ mw_log_has(struct mw_world *w, const char *name, const char *s)
  * Ends the world: every connection closed, the pool emptied, every
  * handle closed (the loop must close cleanly), everything freed.
  */
-static void
+static inline void
 mw_world_free(struct mw_world *w)
 {
 	char cmd[128];
