@@ -58,44 +58,6 @@ tf_exchange_free(struct tf_exchange *x)
 	tf_http_free(&x->resp);
 }
 
-/*
- * Feeds a parser from src while its output buffer has room. Returns the
- * bytes emitted into the parser's out buffer; *consumed grows by the bytes
- * taken from src.
- */
-static uint64_t
-parse_into(struct tf_http *h, struct tf_buf *src, uint64_t *consumed)
-{
-	uint64_t emitted = 0;
-
-	while (tf_buf_len(src) > 0 &&
-	    (h->state == TF_HTTP_ST_HEAD || h->state == TF_HTTP_ST_BODY)) {
-		size_t n = tf_buf_len(src), need, space, before, used;
-
-		need = tf_http_out_need(h, n);
-		space = tf_buf_space(h->out);
-		if (space < need) {
-			size_t base = tf_http_out_need(h, 0);
-
-			if (space <= base)
-				break;
-			n = space - base;
-		}
-		if (tf_buf_tailroom(h->out) < tf_http_out_need(h, n))
-			tf_buf_compact(h->out);
-		before = tf_buf_len(h->out);
-		used = tf_http_feed(h, tf_buf_head(src), n);
-		emitted += tf_buf_len(h->out) - before;
-		tf_buf_consume(src, used);
-		*consumed += used;
-		if (used == 0 && h->state != TF_HTTP_ST_DONE)
-			break;
-		if (h->state == TF_HTTP_ST_DONE || h->state == TF_HTTP_ST_ERROR)
-			break;
-	}
-	return emitted;
-}
-
 /* Writes the access record of the exchange in flight, then forgets it. */
 static void
 record(struct tf_exchange *x, uint64_t now, int status)
@@ -166,7 +128,7 @@ tf_exchange_request(struct tf_exchange *x, uint64_t now, int client_eof)
 {
 	enum tf_http_state before = x->req.state;
 
-	parse_into(&x->req, &x->cplain, &x->req_bytes);
+	tf_http_feed_buf(&x->req, &x->cplain, &x->req_bytes);
 	if (x->req.state == TF_HTTP_ST_ERROR) {
 		if (!x->active) {
 			x->active = 1;  /* for its access record */
@@ -191,7 +153,7 @@ tf_exchange_response(struct tf_exchange *x)
 	if (x->active) {
 		uint64_t unused = 0;
 
-		x->resp_bytes += parse_into(&x->resp, &x->uplain, &unused);
+		x->resp_bytes += tf_http_feed_buf(&x->resp, &x->uplain, &unused);
 	}
 	if (x->resp.state == TF_HTTP_ST_ERROR)
 		return TF_EX_BAD;

@@ -819,6 +819,41 @@ tf_http_feed(struct tf_http *h, char *p, size_t n)
 	}
 }
 
+uint64_t
+tf_http_feed_buf(struct tf_http *h, struct tf_buf *src, uint64_t *consumed)
+{
+	uint64_t emitted = 0;
+
+	while (tf_buf_len(src) > 0 &&
+	    (h->state == TF_HTTP_ST_HEAD || h->state == TF_HTTP_ST_BODY)) {
+		size_t n = tf_buf_len(src), need, space, before, used;
+
+		need = tf_http_out_need(h, n);
+		space = tf_buf_space(h->out);
+		if (space < need) {
+			size_t base = tf_http_out_need(h, 0);
+
+			if (space <= base)
+				break;
+			n = space - base;
+			need = tf_http_out_need(h, n);
+		}
+		if (tf_buf_tailroom(h->out) < need)
+			tf_buf_compact(h->out);
+		before = tf_buf_len(h->out);
+		used = tf_http_feed(h, tf_buf_head(src), n);
+		TF_ASSERT(used <= n && tf_buf_len(h->out) - before <= need);
+		emitted += tf_buf_len(h->out) - before;
+		tf_buf_consume(src, used);
+		*consumed += used;
+		if (used == 0 && h->state != TF_HTTP_ST_DONE)
+			break;
+		if (h->state == TF_HTTP_ST_DONE || h->state == TF_HTTP_ST_ERROR)
+			break;
+	}
+	return emitted;
+}
+
 int
 tf_http_finish(struct tf_http *h)
 {

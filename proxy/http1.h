@@ -130,6 +130,15 @@ size_t tf_http_out_need(const struct tf_http *h, size_t n);
  */
 size_t tf_http_feed(struct tf_http *h, char *p, size_t n);
 
+/*
+ * Feeds h from src as far as h's out buffer has room for what a feed may
+ * emit (tf_http_out_need()), stopping at the end of a message or at an
+ * error. Returns the bytes emitted into h->out; *consumed grows by the
+ * bytes taken from src. Emitting more than tf_http_out_need() said aborts.
+ */
+uint64_t tf_http_feed_buf(struct tf_http *h, struct tf_buf *src,
+    uint64_t *consumed);
+
 /* The peer closed: completes a read-to-close message. Returns 0 when the
  * message is now complete, -1 when it was cut short. */
 int tf_http_finish(struct tf_http *h);

@@ -199,7 +199,8 @@ check_state(struct fz *f)
 	}
 }
 
-/* conn.c parse_into(), with the feed on an exact copy. */
+/* tf_http_feed_buf() of proxy/http1.c, with the feed on an exact copy
+ * (ASan sees any read past the bytes given). */
 static int
 parse_into(struct fz *f)
 {

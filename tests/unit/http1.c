@@ -1,9 +1,9 @@
 /*
  * Unit tests for proxy/http1.c, driven the way conn.c drives a parser:
- * bytes arrive in a source buffer of conn.c's size, parse_into() (a copy
- * of conn.c's) feeds them to tf_http_feed() as far as the out buffer has
- * the room tf_http_out_need() asks for, and a writer drains the out
- * buffer. Every feed is checked against that bound.
+ * bytes arrive in a source buffer of the exchange's size,
+ * tf_http_feed_buf() (what the exchange calls) feeds them to tf_http_feed()
+ * as far as the out buffer has the room tf_http_out_need() asks for, and a
+ * writer drains the out buffer. Every feed is checked against that bound.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -104,47 +104,16 @@ rig_free(struct rig *r)
 	free(r->got);
 }
 
-/*
- * conn.c parse_into(): feeds the parser from src while the out buffer has
- * room, and checks that no feed emits more than tf_http_out_need() said.
- * Returns the bytes consumed from src.
- */
+/* Feeds the parser as the connection does (tf_http_feed_buf(), which
+ * aborts if a feed emits more than tf_http_out_need() said). Returns the
+ * bytes consumed from the source. */
 static size_t
 parse_into(struct rig *r)
 {
-	struct tf_http *h = &r->h;
-	struct tf_buf *src = &r->src;
-	size_t total = 0;
+	uint64_t used = 0;
 
-	while (tf_buf_len(src) > 0 &&
-	    (h->state == TF_HTTP_ST_HEAD || h->state == TF_HTTP_ST_BODY)) {
-		size_t n = tf_buf_len(src), need, space, before, used;
-
-		need = tf_http_out_need(h, n);
-		space = tf_buf_space(h->out);
-		if (space < need) {
-			size_t base = tf_http_out_need(h, 0);
-
-			if (space <= base)
-				break;
-			n = space - base;
-		}
-		if (tf_buf_tailroom(h->out) < tf_http_out_need(h, n))
-			tf_buf_compact(h->out);
-		need = tf_http_out_need(h, n);
-		ASSERT(tf_buf_tailroom(h->out) >= need);
-		before = tf_buf_len(h->out);
-		used = tf_http_feed(h, tf_buf_head(src), n);
-		ASSERT(used <= n);
-		ASSERT(tf_buf_len(h->out) - before <= need);
-		tf_buf_consume(src, used);
-		total += used;
-		if (used == 0 && h->state != TF_HTTP_ST_DONE)
-			break;
-		if (h->state == TF_HTTP_ST_DONE || h->state == TF_HTTP_ST_ERROR)
-			break;
-	}
-	return total;
+	tf_http_feed_buf(&r->h, &r->src, &used);
+	return (size_t)used;
 }
 
 /* The writer: takes everything off the out buffer. */
@@ -1241,7 +1210,7 @@ repeat(char *in, size_t cap, size_t *len, const char *s, size_t n)
  * made as large as the rewrite can make them (the store full, every
  * field as short as can be, the longest Host, client address and
  * X-Forwarded-For list), and bodies of one-byte chunks. emit() aborts on
- * an overflow; parse_into() checks each feed.
+ * an overflow; tf_http_feed_buf() checks each feed.
  */
 TEST(out_need_bound_tight)
 {
