@@ -116,6 +116,12 @@ tf_log_enabled(enum tf_log_stream s)
 	return outs[s].syslog || atomic_load(&outs[s].fd) >= 0;
 }
 
+int
+tf_log_fd(enum tf_log_stream s)
+{
+	return outs[s].syslog ? -1 : atomic_load(&outs[s].fd);
+}
+
 void
 tf_log_time(char *out, size_t outlen)
 {

@@ -51,6 +51,13 @@ void tf_log_record(enum tf_log_stream s, const char *line, size_t len);
 /* Returns 1 when the stream goes anywhere. */
 int tf_log_enabled(enum tf_log_stream s);
 
+/*
+ * Returns the descriptor the stream's lines are written to, or -1 when the
+ * stream is off or goes to syslog. Not owned by the caller: the tests use
+ * it to check where lines go across reopens.
+ */
+int tf_log_fd(enum tf_log_stream s);
+
 /* Formats the current UTC time as RFC 3339 with milliseconds and 'Z'. */
 void tf_log_time(char *out, size_t outlen);
 
