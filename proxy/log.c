@@ -12,17 +12,26 @@
 #include "config.h"
 #include "log.h"
 
-/* One output: a descriptor (-1 when off) or syslog. */
+/*
+ * One output. Workers load fd and write to it while the control thread
+ * reopens the logs, so a number once in fd is never closed while workers
+ * run: if a reopen closed it, the next open(2) or accept(2) could take the
+ * number, and a worker that had loaded it a moment before would write its
+ * line into another file or into a client's connection. The first time a
+ * stream needs a descriptor it gets its own, above 2, and keeps it: a
+ * reopen points it at the new file with dup2(), and switching the stream
+ * off or to syslog points it at /dev/null, which lets the file go.
+ */
 struct tf_log_out {
-	_Atomic int fd;
-	int syslog;
-	int owned; /* we opened fd and must close it */
+	_Atomic int fd;     /* own, 2 until own exists, or -1: nowhere */
+	_Atomic int syslog; /* lines go to syslog(3) instead */
+	int own;            /* the stream's descriptor, or -1; control thread */
 };
 
 static struct tf_log_out outs[TF_STREAM_COUNT] = {
-	[TF_STREAM_ERROR] = { .fd = 2 },
-	[TF_STREAM_LEGACY] = { .fd = -1 },
-	[TF_STREAM_ACCESS] = { .fd = -1 },
+	[TF_STREAM_ERROR] = { .fd = 2, .own = -1 },
+	[TF_STREAM_LEGACY] = { .fd = -1, .own = -1 },
+	[TF_STREAM_ACCESS] = { .fd = -1, .own = -1 },
 };
 
 static const char *const level_names[] = {
@@ -61,38 +70,88 @@ open_log_file(const char *path)
 	return open(path, flags, 0640);
 }
 
+/*
+ * Makes the stream's own descriptor refer to what fd refers to, creating
+ * the descriptor the first time. fd stays open: the caller closes it if
+ * it is a temporary one. Control thread only. Returns 0, or -1 with errno
+ * set and the stream unchanged.
+ */
+static int
+point(struct tf_log_out *o, int fd)
+{
+	if (o->own == -1) {
+		/* Above 2: a later dup2() onto it must not replace stderr. */
+		o->own = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		return o->own == -1 ? -1 : 0;
+	}
+	if (dup2(fd, o->own) == -1)
+		return -1;
+	/* dup2() clears close-on-exec on the descriptor it replaces. */
+	return fcntl(o->own, F_SETFD, FD_CLOEXEC) == -1 ? -1 : 0;
+}
+
+/*
+ * Lets go of the file the stream's own descriptor refers to, once nothing
+ * is written to it, by pointing the descriptor at /dev/null. If that
+ * fails, the file merely stays open until the next reopen.
+ */
+static void
+let_go(struct tf_log_out *o)
+{
+	int fd;
+
+	if (o->own == -1)
+		return;
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	(void)point(o, fd);
+	close(fd);
+}
+
 int
 tf_log_open(enum tf_log_stream s, const struct tf_log_dest *d, char *err,
     size_t errlen)
 {
 	struct tf_log_out *o = &outs[s];
-	int fd = -1, old;
+	int fd;
 
 	switch (d->kind) {
 	case TF_LOG_STDERR:
-		fd = 2;
-		break;
-	case TF_LOG_OFF:
-		break;
-	case TF_LOG_SYSLOG:
-		openlog("tlsfloor", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-		o->syslog = 1;
-		break;
-	case TF_LOG_FILE:
-		fd = open_log_file(d->path);
-		if (fd == -1) {
-			snprintf(err, errlen, "%s: cannot open: %s", d->path,
+		/* Until the stream has its own descriptor, fd 2 is it. */
+		if (o->own != -1 && point(o, 2) != 0) {
+			snprintf(err, errlen, "stderr: cannot open: %s",
 			    strerror(errno));
 			return -1;
 		}
+		atomic_store(&o->fd, o->own != -1 ? o->own : 2);
+		atomic_store(&o->syslog, 0);
+		break;
+	case TF_LOG_OFF:
+		atomic_store(&o->fd, -1);
+		atomic_store(&o->syslog, 0);
+		let_go(o);
+		break;
+	case TF_LOG_SYSLOG:
+		openlog("tlsfloor", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		atomic_store(&o->syslog, 1);
+		atomic_store(&o->fd, -1);
+		let_go(o);
+		break;
+	case TF_LOG_FILE:
+		fd = open_log_file(d->path);
+		if (fd == -1 || point(o, fd) != 0) {
+			snprintf(err, errlen, "%s: cannot open: %s", d->path,
+			    strerror(errno));
+			if (fd != -1)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+		atomic_store(&o->fd, o->own);
+		atomic_store(&o->syslog, 0);
 		break;
 	}
-	old = atomic_exchange(&o->fd, fd);
-	if (o->owned && old > 2)
-		close(old);
-	o->owned = d->kind == TF_LOG_FILE;
-	if (d->kind != TF_LOG_SYSLOG)
-		o->syslog = 0;
 	return 0;
 }
 
@@ -102,18 +161,23 @@ tf_log_close_all(void)
 	size_t i;
 
 	for (i = 0; i < TF_STREAM_COUNT; i++) {
-		int old = atomic_exchange(&outs[i].fd, i == TF_STREAM_ERROR ?
-		    2 : -1);
-		if (outs[i].owned && old > 2)
-			close(old);
-		outs[i].owned = 0;
+		atomic_store(&outs[i].fd, i == TF_STREAM_ERROR ? 2 : -1);
+		if (outs[i].own != -1)
+			close(outs[i].own);
+		outs[i].own = -1;
 	}
 }
 
 int
 tf_log_enabled(enum tf_log_stream s)
 {
-	return outs[s].syslog || atomic_load(&outs[s].fd) >= 0;
+	return atomic_load(&outs[s].syslog) || atomic_load(&outs[s].fd) >= 0;
+}
+
+int
+tf_log_fd(enum tf_log_stream s)
+{
+	return atomic_load(&outs[s].syslog) ? -1 : atomic_load(&outs[s].fd);
 }
 
 void
@@ -151,7 +215,7 @@ tf_log_record(enum tf_log_stream s, const char *line, size_t len)
 	struct tf_log_out *o = &outs[s];
 	int fd;
 
-	if (o->syslog) {
+	if (atomic_load(&o->syslog)) {
 		syslog(LOG_INFO, "%.*s", (int)(len && line[len - 1] == '\n' ?
 		    len - 1 : len), line);
 		return;
@@ -168,7 +232,7 @@ tf_logv(enum tf_log_level lvl, const char *fmt, va_list ap)
 	size_t n;
 	int r;
 
-	if (outs[TF_STREAM_ERROR].syslog) {
+	if (atomic_load(&outs[TF_STREAM_ERROR].syslog)) {
 		vsyslog(syslog_prio[lvl], fmt, ap);
 		return;
 	}

@@ -1,8 +1,10 @@
 /*
  * The diagnostic (error) log and the record outputs. Each line is built in
  * full and written with one write(2) on an O_APPEND descriptor, so lines
- * from several worker threads never interleave. Descriptors are swapped
- * atomically when the logs are reopened.
+ * from several worker threads never interleave. A stream keeps its
+ * descriptor number while the process runs; reopening the logs makes the
+ * number refer to the new file (dup2), so a worker never writes to a number
+ * that was closed and given to something else.
  */
 #ifndef TF_LOG_H
 #define TF_LOG_H
@@ -32,12 +34,17 @@ enum tf_log_stream {
 
 /*
  * Opens the destination for a stream (a file is created 0640 and
- * appended to). Returns 0, or -1 with a message in err.
+ * appended to), or reopens it, while other threads may be writing to the
+ * stream. Called from one thread at a time (the control thread). Returns
+ * 0, or -1 with a message in err and the stream unchanged.
  */
 int tf_log_open(enum tf_log_stream s, const struct tf_log_dest *d,
     char *err, size_t errlen);
 
-/* Closes every stream's file (at exit). */
+/*
+ * Closes every stream's file (at exit): only once no other thread writes
+ * logs. The error log goes to stderr again.
+ */
 void tf_log_close_all(void);
 
 /* Writes one diagnostic line: "TIME [level] message\n". */
@@ -50,6 +57,15 @@ void tf_log_record(enum tf_log_stream s, const char *line, size_t len);
 
 /* Returns 1 when the stream goes anywhere. */
 int tf_log_enabled(enum tf_log_stream s);
+
+/*
+ * Returns the descriptor the stream's lines are written to, or -1 when the
+ * stream is off or goes to syslog. Once the stream has written to a file,
+ * the number stays the same across tf_log_open() calls until
+ * tf_log_close_all(). Not owned by the caller: the tests use it to check
+ * where lines go across reopens.
+ */
+int tf_log_fd(enum tf_log_stream s);
 
 /* Formats the current UTC time as RFC 3339 with milliseconds and 'Z'. */
 void tf_log_time(char *out, size_t outlen);

@@ -2,7 +2,9 @@
 # SIGTERM stops accepting, lets a slow request finish and exits 0; past
 # shutdown-timeout what is left is closed and it still exits 0. SIGUSR1
 # after a rename (logrotate) makes new files that get the next records,
-# while the renamed ones keep the earlier ones.
+# while the renamed ones keep the earlier ones; each log keeps its
+# descriptor number (a worker may have loaded it just before the reopen)
+# and the renamed files are let go.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -19,12 +21,33 @@ listener edge {
 }
 EOF2
 
+# fds_of FILE: the daemon's descriptors that refer to FILE, one a line
+# (Linux /proc shows a renamed file under its new name).
+fds_of() {
+	_fo_path=$(cd "$(dirname "$1")" && pwd -P)/$(basename "$1")
+	for _fo_fd in "/proc/$TF_PID/fd/"*; do
+		if [ "$(readlink "$_fo_fd" 2>/dev/null)" = "$_fo_path" ]; then
+			echo "${_fo_fd##*/}"
+		fi
+	done
+}
+
 # --- SIGUSR1 -----------------------------------------------------------
 start_tlsfloor "$WORK/t21.conf"
 s_client -tls1 -cipher 'DEFAULT@SECLEVEL=0' >/dev/null 2>&1 || true
 wait_lines "$TF_LEGACY" 1
 curl_tf -o /dev/null "$TF_URL/echo" || fail "request before rotation"
 wait_lines "$TF_ACCESS" 1
+have_proc=0
+if [ -r "/proc/$TF_PID/fd" ]; then
+	have_proc=1
+	fd_legacy=$(fds_of "$TF_LEGACY")
+	fd_access=$(fds_of "$TF_ACCESS")
+	fd_errlog=$(fds_of "$TF_ERRLOG")
+	assert_match "$fd_legacy" '^[0-9]+$' "descriptor of the legacy log"
+	assert_match "$fd_access" '^[0-9]+$' "descriptor of the access log"
+	assert_match "$fd_errlog" '^[0-9]+$' "descriptor of the error log"
+fi
 mv "$TF_LEGACY" "$TF_LEGACY.1"
 mv "$TF_ACCESS" "$TF_ACCESS.1"
 mv "$TF_ERRLOG" "$TF_ERRLOG.1"
@@ -34,6 +57,9 @@ wait_lines "$TF_LEGACY.1" 2
 kill -USR1 "$TF_PID"
 wait_for 10 test -s "$TF_ERRLOG" || fail "no new error log after SIGUSR1"
 assert_grep "logs reopened" "$TF_ERRLOG" "new error log"
+if grep -q "logs reopened" "$TF_ERRLOG.1"; then
+	fail "the reopen notice is in the rotated error log"
+fi
 s_client -tls1 -cipher 'DEFAULT@SECLEVEL=0' >/dev/null 2>&1 || true
 curl_tf -o /dev/null "$TF_URL/echo" || fail "request after rotation"
 wait_lines "$TF_LEGACY" 1
@@ -41,6 +67,16 @@ wait_lines "$TF_ACCESS" 1
 assert_eq "$(nlines "$TF_LEGACY.1")" 2 "records in the rotated legacy log"
 assert_eq "$(nlines "$TF_ACCESS.1")" 1 "records in the rotated access log"
 assert_eq "$(jget "d['offered_max']" <"$TF_LEGACY")" TLS1.0 "new legacy log record"
+if [ "$have_proc" = 1 ]; then
+	assert_eq "$(fds_of "$TF_LEGACY")" "$fd_legacy" "legacy log descriptor"
+	assert_eq "$(fds_of "$TF_ACCESS")" "$fd_access" "access log descriptor"
+	assert_eq "$(fds_of "$TF_ERRLOG")" "$fd_errlog" "error log descriptor"
+	for f in "$TF_LEGACY.1" "$TF_ACCESS.1" "$TF_ERRLOG.1"; do
+		assert_eq "$(fds_of "$f")" "" "descriptors on $(basename "$f")"
+	done
+else
+	note "no /proc/$TF_PID/fd: log descriptors not checked"
+fi
 note "after SIGUSR1: legacy $(nlines "$TF_LEGACY.1")+$(nlines "$TF_LEGACY"), access $(nlines "$TF_ACCESS.1")+$(nlines "$TF_ACCESS")"
 
 # arrived PATH: the origin has the request line (it logs requests as they
