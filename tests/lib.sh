@@ -4,6 +4,7 @@
 # Environment (set by make check; defaults suit a build in the source tree):
 #   TF_BIN       the daemon            TF_SRCDIR   the source tree (read-only)
 #   TF_BUILDDIR  the build tree        TF_KEEP=1   keep the work folder
+#   TF_WORKERS   workers for daemons whose configuration sets none
 #
 # Exit codes: 0 pass, 1 fail, 77 skip, 99 hard error (the harness broke).
 # Tests write only into $WORK (private, removed at exit) and $TF_BUILDDIR.
@@ -423,11 +424,17 @@ _count_listening() {
 # start_tlsfloor CONF: starts "$TF_BIN -c CONF" in the background and waits
 # until its error log says "listening on" once per bind line in CONF. Sets
 # TF_PID and TF_PORT, TF_PORT2, ... (the bound ports, in bind order) and
-# TF_URL (https://mail.contoso.test:$TF_PORT).
+# TF_URL (https://mail.contoso.test:$TF_PORT). With TF_WORKERS set (CI's
+# ThreadSanitizer run), a CONF without a workers line gets "workers
+# $TF_WORKERS" at its end.
 start_tlsfloor() {
 	_conf=$1
 	[ -x "$TF_BIN" ] || error "no daemon at $TF_BIN (build first)"
 	[ -z "$TF_PID" ] || error "start_tlsfloor: tlsfloor already running"
+	if [ -n "${TF_WORKERS:-}" ] &&
+	    ! grep -Eq '^[[:space:]]*workers[[:space:]]' "$_conf"; then
+		printf '\nworkers %s\n' "$TF_WORKERS" >>"$_conf"
+	fi
 	TF_ERRLOG=$(_conf_value error-log "$_conf")
 	case $TF_ERRLOG in
 	"" | stderr) TF_ERRLOG=$TF_STDERR ;;
