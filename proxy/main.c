@@ -514,6 +514,7 @@ run(struct tf_main *m)
 fail:
 	tf_log(TF_LOG_ALERT, "%s", err);
 	fprintf(stderr, "tlsfloor: %s\n", err);
+	free(binds);
 	return 1;
 }
 
