@@ -194,7 +194,8 @@ mw_peer_send(struct mw_peer *p, const void *data, size_t n)
 	char *b = malloc(left + n);
 
 	ASSERT(b != NULL);
-	memcpy(b, p->send + p->send_off, left);
+	if (left > 0)
+		memcpy(b, p->send + p->send_off, left);
 	memcpy(b + left, data, n);
 	free(p->send);
 	p->send = b;
