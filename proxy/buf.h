@@ -23,6 +23,24 @@ struct tf_buf {
 int tf_buf_init(struct tf_buf *b, size_t cap) TF_WARN_UNUSED;
 void tf_buf_free(struct tf_buf *b);
 
+/* Uses cap bytes at mem, which stay the caller's: tf_buf_detach() gives
+ * them back (a buffer lent from a free list). */
+static inline void tf_buf_attach(struct tf_buf *b, char *mem, size_t cap)
+{
+	b->data = mem;
+	b->start = b->end = 0;
+	b->cap = cap;
+}
+
+static inline char *tf_buf_detach(struct tf_buf *b)
+{
+	char *p = b->data;
+
+	b->data = NULL;
+	b->start = b->end = b->cap = 0;
+	return p;
+}
+
 static inline size_t tf_buf_len(const struct tf_buf *b)
 {
 	return b->end - b->start;

@@ -97,10 +97,8 @@ upstream_release(struct tf_conn *c)
 	struct tf_leg *leg = c->upstream;
 
 	if (c->up == TF_CONN_UP_READY && c->set->pool != NULL &&
-	    !c->set->stopping && !c->x.active &&
-	    c->st != TF_CONN_ST_TUNNEL && tf_leg_idle(leg) &&
-	    tf_buf_len(&c->x.to_up) == 0 && tf_buf_len(&c->x.uplain) == 0 &&
-	    c->x.resp.state == TF_HTTP_ST_HEAD && c->x.resp.at_start &&
+	    !c->set->stopping && c->st != TF_CONN_ST_TUNNEL &&
+	    tf_exchange_upstream_clean(&c->x) && tf_leg_idle(leg) &&
 	    tf_pool_put(c->set->pool, leg, c->up_target->pool_key,
 	    c->l->client, c->l->rt) == 0) {
 		c->upstream = NULL;
@@ -194,7 +192,8 @@ upstream_open(struct tf_conn *c)
 		return;
 	}
 	c->up = TF_CONN_UP_OPENING;
-	c->opening = c->set->open_upstream(c->set->loop, t, c->l->client,
+	c->opening = c->set->open_upstream(c->set->loop, c->set->cache, t,
+	    c->l->client,
 	    c->l->conf->upstream_connect_timeout_ms, opened_cb, c);
 }
 
@@ -382,6 +381,10 @@ peek_first_bytes(struct tf_conn *c)
 		/* A TLS record starts 0x16; this is someone's HTTP. */
 		tf_record_not_tls(&c->peer);
 		tf_buf_consume(in, n);
+		if (tf_leg_hold(&c->client) != 0) {
+			tf_conn_close(c, "out of memory");
+			return -1;
+		}
 		if (tf_buf_append(&c->client.out, not_tls,
 		    sizeof(not_tls) - 1) != 0)
 			abort(); /* the buffer is empty and large */
@@ -462,7 +465,7 @@ client_handshake(struct tf_conn *c)
 		}
 		c->st = TF_CONN_ST_HELLO;
 	}
-	r = tf_tls_handshake(c->client.tls);
+	r = tf_leg_handshake(&c->client);
 	if (r == TF_TLS_AGAIN) {
 		if (c->client.eof && tf_buf_len(&c->client.in) == 0) {
 			handshake_failed(c, "closed");
@@ -533,7 +536,7 @@ proxy_requests(struct tf_conn *c)
 		tf_conn_close(c, "client TLS error");
 		return;
 	}
-	if (c->x.req.state == TF_HTTP_ST_HEAD && !c->x.active &&
+	if (tf_exchange_req_state(&c->x) == TF_HTTP_ST_HEAD && !c->x.active &&
 	    c->timer_kind != TF_CONN_TM_HEADER &&
 	    tf_buf_len(&c->x.cplain) > 0)
 		set_timer(c, TF_CONN_TM_HEADER, c->l->conf->header_timeout_ms);
@@ -542,7 +545,7 @@ proxy_requests(struct tf_conn *c)
 		request_head(c);
 	} else if (ev == TF_EX_REFUSED) {
 		tf_log(TF_LOG_INFO, "conn %llu: bad request: %s",
-		    (unsigned long long)c->id, c->x.req.why);
+		    (unsigned long long)c->id, c->x.why);
 		upstream_drop(c, 0);
 		drain(c);
 	}
@@ -566,9 +569,11 @@ exchange_done(struct tf_conn *c)
 		return;
 	}
 	set_timer(c, TF_CONN_TM_NONE, 0);
-	/* A reusable upstream leg outlives a client that is done: it goes
-	 * to the pool when the client connection closes. */
-	if (!reuse)
+	/* A reusable upstream leg goes back to the pool at once: a client
+	 * between requests holds no upstream connection. */
+	if (reuse)
+		upstream_release(c);
+	else
 		upstream_drop(c, 0);
 	if (next == TF_EX_NEXT_CLOSE) {
 		drain(c);
@@ -600,8 +605,7 @@ proxy_upstream(struct tf_conn *c)
 	r = tf_leg_decrypt(leg, &c->x.uplain);
 	ev = tf_exchange_response(&c->x);
 	if (ev == TF_EX_BAD) {
-		upstream_failed(c, 502, TF_M_UP_BAD_RESPONSE,
-		    c->x.resp.why ? c->x.resp.why : "malformed response");
+		upstream_failed(c, 502, TF_M_UP_BAD_RESPONSE, c->x.why);
 		return;
 	}
 	if (ev == TF_EX_DONE) {
@@ -676,7 +680,7 @@ pump_once(struct tf_conn *c)
 	if (c->st == TF_CONN_ST_DRAINING && c->established &&
 	    tf_buf_len(&c->x.to_client) == 0 && !c->client.notified) {
 		c->client.notified = 1;
-		tf_tls_close_notify(c->client.tls);
+		tf_leg_close_notify(&c->client);
 	}
 	tf_leg_flush(&c->client);
 	if (c->client.broken) {
@@ -746,6 +750,14 @@ tf_conn_pump(struct tf_conn *c)
 			c->again = 1;
 	} while (c->again && c->st != TF_CONN_ST_CLOSED);
 	c->pumping = 0;
+	if (c->st == TF_CONN_ST_CLOSED)
+		return;
+	/* Quiet now: the buffers nothing is in go back to the worker. */
+	tf_leg_trim(&c->client);
+	if (c->up == TF_CONN_UP_READY)
+		tf_leg_trim(c->upstream);
+	if (c->st == TF_CONN_ST_PROXYING || c->st == TF_CONN_ST_DRAINING)
+		tf_exchange_trim(&c->x);
 }
 
 static void
@@ -811,14 +823,14 @@ tf_conn_new(struct tf_conns *set, struct tf_lstn *l)
 	TF_METRIC_INC(l->m, connections_active);
 	set->n++;
 	TAILQ_INSERT_TAIL(&set->list, c, link);
-	tf_leg_init(&c->client, leg_cb, c);
+	tf_leg_init(&c->client, set->cache, leg_cb, c);
 	TF_ASSERT(uv_timer_init(set->loop, &c->timer) == 0);
 	c->timer.data = c;
 	c->refs = 2;                    /* the timer and the client leg */
 	c->peer.client_ip = c->ip;
 	c->peer.listener = l->conf->name;
 	c->peer.fp = l->rt->fp;
-	tf_exchange_init(&c->x, l, &c->peer);
+	tf_exchange_init(&c->x, l, &c->peer, set->cache);
 	return c;
 }
 
@@ -830,9 +842,9 @@ tf_conn_start(struct tf_conn *c, const struct sockaddr *sa)
 	memcpy(&c->addr, sa, sa->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	tf_addr_format(sa, c->ip, sizeof(c->ip), &c->peer.client_port);
-	if (tf_leg_bufs(&c->client) != 0 ||
-	    (c->client.tls = tf_tls_accept(c->l->server, &c->client.in,
-	    &c->client.out, hello_cb, c)) == NULL) {
+	c->client.tls = tf_tls_accept(c->l->server, &c->client.in,
+	    &c->client.out, hello_cb, c);
+	if (c->client.tls == NULL) {
 		tf_log_error("conn %llu: out of memory",
 		    (unsigned long long)c->id);
 		tf_conn_close(c, "out of memory");
@@ -874,10 +886,12 @@ tf_conn_accept(void *arg, struct tf_lstn *l, uv_stream_t *server)
 }
 
 void
-tf_conns_init(struct tf_conns *set, uv_loop_t *loop, struct tf_pool *pool)
+tf_conns_init(struct tf_conns *set, uv_loop_t *loop, struct tf_mcache *cache,
+    struct tf_pool *pool)
 {
 	memset(set, 0, sizeof(*set));
 	set->loop = loop;
+	set->cache = cache;
 	set->pool = pool;
 	set->open_upstream = tf_upstream_open;
 	TAILQ_INIT(&set->list);

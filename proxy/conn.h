@@ -31,6 +31,7 @@
 
 struct tf_hello;
 struct tf_lstn;
+struct tf_mcache;
 struct tf_pool;
 struct tf_target;
 
@@ -79,6 +80,7 @@ TAILQ_HEAD(tf_conn_list, tf_conn);
 /* One worker's connections and what they share. */
 struct tf_conns {
 	uv_loop_t *loop;
+	struct tf_mcache *cache;        /* lends buffers; NULL: malloc */
 	struct tf_pool *pool;           /* idle upstream legs; NULL: none */
 	tf_upstream_open_fn *open_upstream;  /* tf_upstream_open */
 	struct tf_conn_list list;       /* open connections */
@@ -121,7 +123,7 @@ struct tf_conn {
 
 /* Prepares an empty set on loop. */
 void tf_conns_init(struct tf_conns *set, uv_loop_t *loop,
-    struct tf_pool *pool);
+    struct tf_mcache *cache, struct tf_pool *pool);
 
 /*
  * Graceful stop: no new keep-alive; connections without a request in

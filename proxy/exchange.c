@@ -6,78 +6,146 @@
 
 #include "config.h"
 #include "exchange.h"
+#include "mcache.h"
 #include "metrics.h"
 #include "record.h"
 #include "runtime.h"
 #include "tls.h"
+
+/*
+ * A workspace: the parsers, what the access record needs, and the memory
+ * of the four buffers and the two head stores, in one block whose size
+ * follows the listener's max-header-size.
+ */
+struct tf_exchange_ws {
+	struct tf_http req;
+	struct tf_http resp;
+	struct tf_http_reqinfo info;    /* the request in flight */
+	size_t size;                    /* of the whole block */
+	char mem[];
+};
+
+/* Buffer sizes for a max-header-size of max. */
+#define PLAIN_SIZE TF_TLS_MAX_PLAIN
+#define STAGE_SIZE(max) ((max) + 4096 + TF_TLS_MAX_PLAIN)
 
 static const char *route_cb(void *arg, const struct tf_http_reqinfo *info,
     int *status);
 
 void
 tf_exchange_init(struct tf_exchange *x, const struct tf_lstn *l,
-    const struct tf_record_peer *peer)
+    const struct tf_record_peer *peer, struct tf_mcache *cache)
 {
 	memset(x, 0, sizeof(*x));
 	x->l = l;
 	x->peer = peer;
+	x->cache = cache;
 	x->target = &l->targets[0];
 	x->sni_route = -1;
 	x->rw.client_ip = peer->client_ip;
 	x->rw.route = route_cb;
 	x->rw.arg = x;
-	x->req.info = &x->info;
 }
 
 int
 tf_exchange_alloc(struct tf_exchange *x)
 {
 	size_t max = x->l->conf->max_header_size;
-	size_t stage = max + 4096 + TF_TLS_MAX_PLAIN;
+	size_t size = sizeof(struct tf_exchange_ws) + 2 * PLAIN_SIZE +
+	    2 * STAGE_SIZE(max) + 2 * max;
+	struct tf_exchange_ws *ws;
+	char *p;
 
-	if (tf_buf_init(&x->cplain, TF_TLS_MAX_PLAIN) != 0 ||
-	    tf_buf_init(&x->uplain, TF_TLS_MAX_PLAIN) != 0 ||
-	    tf_buf_init(&x->to_up, stage) != 0 ||
-	    tf_buf_init(&x->to_client, stage) != 0 ||
-	    tf_http_init(&x->req, HTTP_REQUEST, &x->to_up, max) != 0 ||
-	    tf_http_init(&x->resp, HTTP_RESPONSE, &x->to_client, max) != 0)
+	if (x->ws != NULL)
+		return 0;
+	ws = tf_mcache_get(x->cache, size);
+	if (ws == NULL)
 		return -1;
-	x->req.info = &x->info;
-	x->req.rw = &x->rw;
+	ws->size = size;
+	p = ws->mem;
+	tf_buf_attach(&x->cplain, p, PLAIN_SIZE);
+	p += PLAIN_SIZE;
+	tf_buf_attach(&x->uplain, p, PLAIN_SIZE);
+	p += PLAIN_SIZE;
+	tf_buf_attach(&x->to_up, p, STAGE_SIZE(max));
+	p += STAGE_SIZE(max);
+	tf_buf_attach(&x->to_client, p, STAGE_SIZE(max));
+	p += STAGE_SIZE(max);
+	tf_http_setup(&ws->req, HTTP_REQUEST, &x->to_up, p, max);
+	p += max;
+	tf_http_setup(&ws->resp, HTTP_RESPONSE, &x->to_client, p, max);
+	memset(&ws->info, 0, sizeof(ws->info));
+	ws->req.info = &ws->info;
+	ws->req.rw = &x->rw;
+	x->ws = ws;
 	return 0;
 }
 
 void
 tf_exchange_free(struct tf_exchange *x)
 {
-	tf_buf_free(&x->cplain);
-	tf_buf_free(&x->to_up);
-	tf_buf_free(&x->uplain);
-	tf_buf_free(&x->to_client);
-	tf_http_free(&x->req);
-	tf_http_free(&x->resp);
+	struct tf_exchange_ws *ws = x->ws;
+
+	if (ws == NULL)
+		return;
+	tf_buf_detach(&x->cplain);
+	tf_buf_detach(&x->uplain);
+	tf_buf_detach(&x->to_up);
+	tf_buf_detach(&x->to_client);
+	x->ws = NULL;
+	tf_mcache_put(x->cache, ws, ws->size);
+}
+
+int
+tf_exchange_trim(struct tf_exchange *x)
+{
+	struct tf_exchange_ws *ws = x->ws;
+
+	if (ws == NULL || x->active || tf_buf_len(&x->cplain) != 0 ||
+	    tf_buf_len(&x->to_up) != 0 || tf_buf_len(&x->uplain) != 0 ||
+	    tf_buf_len(&x->to_client) != 0 ||
+	    ws->req.state != TF_HTTP_ST_HEAD || !ws->req.at_start)
+		return 0;
+	tf_exchange_free(x);
+	return 1;
+}
+
+enum tf_http_state
+tf_exchange_req_state(const struct tf_exchange *x)
+{
+	return x->ws != NULL ? x->ws->req.state : TF_HTTP_ST_HEAD;
+}
+
+int
+tf_exchange_upstream_clean(const struct tf_exchange *x)
+{
+	return !x->active && tf_buf_len(&x->to_up) == 0 &&
+	    tf_buf_len(&x->uplain) == 0 && (x->ws == NULL ||
+	    (x->ws->resp.state == TF_HTTP_ST_HEAD && x->ws->resp.at_start));
 }
 
 /* Writes the access record of the exchange in flight, then forgets it. */
 static void
 record(struct tf_exchange *x, uint64_t now, int status)
 {
+	const struct tf_http_reqinfo *info;
 	char proto[8], cipher[8], hash[8], kx[8];
 	struct tf_access a;
 
 	if (!x->active)
 		return;
 	x->active = 0;
+	info = &x->ws->info;
 	tf_tls_iis_crypt(x->client_tls, proto, cipher, hash, kx);
 	memset(&a, 0, sizeof(a));
 	a.tls_version = tf_tls_version(x->client_tls);
 	a.cipher = tf_tls_cipher(x->client_tls);
 	a.sni = x->sni;
 	a.ja4 = x->ja4;
-	a.method = x->info.method;
-	a.host = x->info.has_host ? x->info.host : NULL;
-	a.path = x->info.path;
-	a.user_agent = x->info.user_agent[0] ? x->info.user_agent : NULL;
+	a.method = info->method;
+	a.host = info->has_host ? info->host : NULL;
+	a.path = info->path;
+	a.user_agent = info->user_agent[0] ? info->user_agent : NULL;
 	a.status = status;
 	a.bytes_in = x->req_bytes;
 	a.bytes_out = x->resp_bytes;
@@ -98,13 +166,15 @@ record(struct tf_exchange *x, uint64_t now, int status)
 static void
 head_done(struct tf_exchange *x, uint64_t now, int client_eof)
 {
+	struct tf_exchange_ws *ws = x->ws;
+
 	x->active = 1;
 	x->resp_bytes = 0;
 	x->req_start = now;
-	x->resp.req_is_head = x->info.is_head;
-	x->resp.req_keep_alive = x->info.keep_alive && !client_eof;
-	x->resp.req_http10 = x->info.http10;
-	x->resp.req_upgrade = x->req.upgrade;
+	ws->resp.req_is_head = ws->info.is_head;
+	ws->resp.req_keep_alive = ws->info.keep_alive && !client_eof;
+	ws->resp.req_http10 = ws->info.http10;
+	ws->resp.req_upgrade = ws->req.upgrade;
 }
 
 static const char *
@@ -126,21 +196,23 @@ refusal_text(int status)
 enum tf_ex_event
 tf_exchange_request(struct tf_exchange *x, uint64_t now, int client_eof)
 {
-	enum tf_http_state before = x->req.state;
+	struct tf_http *req = &x->ws->req;
+	enum tf_http_state before = req->state;
 
-	tf_http_feed_buf(&x->req, &x->cplain, &x->req_bytes);
-	if (x->req.state == TF_HTTP_ST_ERROR) {
+	tf_http_feed_buf(req, &x->cplain, &x->req_bytes);
+	if (req->state == TF_HTTP_ST_ERROR) {
 		if (!x->active) {
 			x->active = 1;  /* for its access record */
 			x->resp_bytes = 0;
 			x->req_start = now;
 		}
-		tf_exchange_fail(x, now, x->req.status,
-		    refusal_text(x->req.status));
+		x->why = req->why;
+		tf_exchange_fail(x, now, req->status,
+		    refusal_text(req->status));
 		return TF_EX_REFUSED;
 	}
-	if (before == TF_HTTP_ST_HEAD && (x->req.state == TF_HTTP_ST_BODY ||
-	    x->req.state == TF_HTTP_ST_DONE)) {
+	if (before == TF_HTTP_ST_HEAD && (req->state == TF_HTTP_ST_BODY ||
+	    req->state == TF_HTTP_ST_DONE)) {
 		head_done(x, now, client_eof);
 		return TF_EX_HEAD;
 	}
@@ -150,22 +222,27 @@ tf_exchange_request(struct tf_exchange *x, uint64_t now, int client_eof)
 enum tf_ex_event
 tf_exchange_response(struct tf_exchange *x)
 {
-	if (x->active) {
-		uint64_t unused = 0;
+	struct tf_http *resp;
+	uint64_t unused = 0;
 
-		x->resp_bytes += tf_http_feed_buf(&x->resp, &x->uplain, &unused);
-	}
-	if (x->resp.state == TF_HTTP_ST_ERROR)
+	if (x->ws == NULL)
+		return TF_EX_NONE;
+	resp = &x->ws->resp;
+	if (x->active)
+		x->resp_bytes += tf_http_feed_buf(resp, &x->uplain, &unused);
+	if (resp->state == TF_HTTP_ST_ERROR) {
+		x->why = resp->why != NULL ? resp->why : "malformed response";
 		return TF_EX_BAD;
-	if (x->resp.state == TF_HTTP_ST_DONE)
-		return TF_EX_DONE;
-	return TF_EX_NONE;
+	}
+	return resp->state == TF_HTTP_ST_DONE ? TF_EX_DONE : TF_EX_NONE;
 }
 
 enum tf_ex_event
 tf_exchange_upstream_eof(struct tf_exchange *x)
 {
-	if (x->resp.state == TF_HTTP_ST_BODY && tf_http_finish(&x->resp) == 0)
+	struct tf_http *resp = &x->ws->resp;
+
+	if (resp->state == TF_HTTP_ST_BODY && tf_http_finish(resp) == 0)
 		return TF_EX_DONE;
 	return TF_EX_BAD;
 }
@@ -174,20 +251,21 @@ enum tf_ex_next
 tf_exchange_finish(struct tf_exchange *x, uint64_t now, int may_keep,
     int *reuse)
 {
-	int keep = may_keep && !x->resp.close_after && x->info.keep_alive &&
-	    x->req.state == TF_HTTP_ST_DONE && !x->req.upgrade;
+	struct tf_exchange_ws *ws = x->ws;
+	int keep = may_keep && !ws->resp.close_after && ws->info.keep_alive &&
+	    ws->req.state == TF_HTTP_ST_DONE && !ws->req.upgrade;
 
-	record(x, now, x->resp.parser.status_code);
+	record(x, now, ws->resp.parser.status_code);
 	*reuse = 0;
-	if (x->resp.upgrade)
+	if (ws->resp.upgrade)
 		return TF_EX_NEXT_TUNNEL;
-	*reuse = llhttp_should_keep_alive(&x->resp.parser) &&
-	    x->req.state == TF_HTTP_ST_DONE && !x->req.upgrade;
+	*reuse = llhttp_should_keep_alive(&ws->resp.parser) &&
+	    ws->req.state == TF_HTTP_ST_DONE && !ws->req.upgrade;
 	if (*reuse)
-		tf_http_next(&x->resp);
+		tf_http_next(&ws->resp);
 	if (!keep)
 		return TF_EX_NEXT_CLOSE;
-	tf_http_next(&x->req);
+	tf_http_next(&ws->req);
 	x->req_bytes = 0;
 	x->resp_bytes = 0;
 	return TF_EX_NEXT_KEEP;
@@ -199,7 +277,7 @@ tf_exchange_fail(struct tf_exchange *x, uint64_t now, int status,
 {
 	/* A response that started keeps its status in the record. */
 	if (x->resp_bytes > 0)
-		status = x->resp.parser.status_code;
+		status = x->ws->resp.parser.status_code;
 	tf_exchange_upstream_gone(x, 0);
 	if (x->resp_bytes == 0) {
 		tf_buf_compact(&x->to_client);
@@ -213,10 +291,12 @@ void
 tf_exchange_upstream_gone(struct tf_exchange *x, int keep_request)
 {
 	x->upstream_tls[0] = '\0';
+	if (x->ws == NULL)
+		return;
 	if (!keep_request)
 		tf_buf_consume(&x->to_up, tf_buf_len(&x->to_up));
 	tf_buf_consume(&x->uplain, tf_buf_len(&x->uplain));
-	tf_http_reset(&x->resp);
+	tf_http_reset(&x->ws->resp);
 }
 
 /* Moves what fits from one plaintext buffer to another. */

@@ -5,6 +5,11 @@
  * plaintext are parsed and rewritten towards the client; each exchange
  * ends with its access record. No sockets and no TLS here: the connection
  * moves the bytes in and out and acts on the events these functions return.
+ *
+ * The buffers and the parsers live in a workspace borrowed from the
+ * worker's cache at a request's first byte and given back when the
+ * connection is quiet again (tf_exchange_trim()): between requests a
+ * keep-alive connection holds none of them.
  */
 #ifndef TF_EXCHANGE_H
 #define TF_EXCHANGE_H
@@ -15,7 +20,9 @@
 #include "common.h"
 #include "http1.h"
 
+struct tf_exchange_ws;
 struct tf_lstn;
+struct tf_mcache;
 struct tf_record_peer;
 struct tf_target;
 struct tf_tls;
@@ -37,15 +44,15 @@ enum tf_ex_next {
 };
 
 struct tf_exchange {
-	/* Plaintext, made at the first request bytes (data NULL before). */
+	struct tf_exchange_ws *ws;      /* parsers and buffers; NULL: none */
+	/* Plaintext, in the workspace (data NULL without one). */
 	struct tf_buf cplain;           /* from the client, not yet parsed */
 	struct tf_buf to_up;            /* rewritten, for the upstream */
 	struct tf_buf uplain;           /* from the upstream, not yet parsed */
 	struct tf_buf to_client;        /* rewritten, for the client */
-	struct tf_http req;
-	struct tf_http resp;
-	struct tf_http_reqinfo info;    /* the request in flight */
 	struct tf_http_rewrite rw;
+	struct tf_mcache *cache;        /* lends workspaces */
+	const char *why;                /* the last refusal or bad response */
 
 	const struct tf_lstn *l;
 	const struct tf_target *target; /* where the request in flight goes */
@@ -65,22 +72,39 @@ struct tf_exchange {
 	char upstream_tls[8];           /* the upstream leg's version, or "" */
 };
 
-/* Prepares an exchange for a connection of l; no buffers yet. */
+/* Prepares an exchange for a connection of l; workspaces come from
+ * cache (NULL: malloc). */
 void tf_exchange_init(struct tf_exchange *x, const struct tf_lstn *l,
-    const struct tf_record_peer *peer);
+    const struct tf_record_peer *peer, struct tf_mcache *cache);
 
-/* Makes the buffers and parsers (at the first request bytes). 0 or -1
- * (out of memory). */
+/* Borrows a workspace (at a request's first bytes). 0, or -1 when out of
+ * memory. */
 int tf_exchange_alloc(struct tf_exchange *x) TF_WARN_UNUSED;
 
-/* Frees buffers and parsers. */
+/*
+ * Gives the workspace back when nothing is in it: no exchange active,
+ * every buffer empty, no request begun. Returns 1 when it did.
+ */
+int tf_exchange_trim(struct tf_exchange *x);
+
+/* Gives the workspace back, whatever it holds (the connection ends). */
 void tf_exchange_free(struct tf_exchange *x);
 
-/* True once tf_exchange_alloc() succeeded. */
+/* True while a workspace is held. */
 static inline int tf_exchange_ready(const struct tf_exchange *x)
 {
-	return x->cplain.data != NULL;
+	return x->ws != NULL;
 }
+
+/* The request parser's state (TF_HTTP_ST_HEAD without a workspace). */
+enum tf_http_state tf_exchange_req_state(const struct tf_exchange *x);
+
+/*
+ * True when an upstream connection may serve another client: nothing of
+ * an exchange is left for it or from it, and the response parser is at
+ * the start of a message.
+ */
+int tf_exchange_upstream_clean(const struct tf_exchange *x);
 
 /*
  * Parses client plaintext into to_up as far as to_up has room. now is the

@@ -564,16 +564,25 @@ int
 tf_http_init(struct tf_http *h, llhttp_type_t type, struct tf_buf *out,
     size_t max_head)
 {
-	memset(h, 0, sizeof(*h));
-	h->store = malloc(max_head);
-	if (h->store == NULL)
+	char *store = malloc(max_head);
+
+	if (store == NULL)
 		return -1;
+	tf_http_setup(h, type, out, store, max_head);
+	return 0;
+}
+
+void
+tf_http_setup(struct tf_http *h, llhttp_type_t type, struct tf_buf *out,
+    char *store, size_t max_head)
+{
+	memset(h, 0, sizeof(*h));
+	h->store = store;
 	h->max_head = max_head;
 	h->out = out;
 	llhttp_init(&h->parser, type, &settings);
 	h->parser.data = h;
 	scan_reset(h);
-	return 0;
 }
 
 void

@@ -116,6 +116,11 @@ int tf_http_init(struct tf_http *h, llhttp_type_t type, struct tf_buf *out,
     size_t max_head) TF_WARN_UNUSED;
 void tf_http_free(struct tf_http *h);
 
+/* The same with a head store of max_head bytes at store, which stays the
+ * caller's (tf_http_free() must not be called then). */
+void tf_http_setup(struct tf_http *h, llhttp_type_t type, struct tf_buf *out,
+    char *store, size_t max_head);
+
 /*
  * Space the out buffer must have before the next tf_http_feed() of n
  * bytes, so that nothing the parser emits can overflow it.

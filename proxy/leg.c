@@ -5,35 +5,80 @@
 #include <string.h>
 
 #include "leg.h"
+#include "mcache.h"
 #include "tls.h"
 
 void
-tf_leg_init(struct tf_leg *leg, tf_leg_cb *cb, void *owner)
+tf_leg_init(struct tf_leg *leg, struct tf_mcache *cache, tf_leg_cb *cb,
+    void *owner)
 {
 	memset(leg, 0, sizeof(*leg));
 	leg->magic = TF_LEG_MAGIC;
+	leg->cache = cache;
 	leg->cb = cb;
 	leg->owner = owner;
 }
 
 struct tf_leg *
-tf_leg_new(tf_leg_cb *cb, void *owner)
+tf_leg_new(struct tf_mcache *cache, tf_leg_cb *cb, void *owner)
 {
 	struct tf_leg *leg = tf_xmalloc(sizeof(*leg));
 
-	tf_leg_init(leg, cb, owner);
+	tf_leg_init(leg, cache, cb, owner);
 	return leg;
 }
 
-int
-tf_leg_bufs(struct tf_leg *leg)
+/* Borrows a buffer's memory unless it has some. 0 or -1. */
+static int
+borrow(struct tf_leg *leg, struct tf_buf *b)
 {
-	if (tf_buf_init(&leg->in, TF_LEG_BUF) != 0 ||
-	    tf_buf_init(&leg->out, TF_LEG_BUF) != 0) {
-		tf_buf_free(&leg->in);
+	char *mem;
+
+	if (b->data != NULL)
+		return 0;
+	mem = tf_mcache_get(leg->cache, TF_LEG_BUF);
+	if (mem == NULL)
 		return -1;
-	}
+	tf_buf_attach(b, mem, TF_LEG_BUF);
 	return 0;
+}
+
+static void
+give_back(struct tf_leg *leg, struct tf_buf *b)
+{
+	if (b->data != NULL)
+		tf_mcache_put(leg->cache, tf_buf_detach(b), TF_LEG_BUF);
+}
+
+int
+tf_leg_hold(struct tf_leg *leg)
+{
+	return borrow(leg, &leg->in) == 0 && borrow(leg, &leg->out) == 0 ?
+	    0 : -1;
+}
+
+void
+tf_leg_trim(struct tf_leg *leg)
+{
+	if (tf_buf_len(&leg->in) == 0)
+		give_back(leg, &leg->in);
+	if (tf_buf_len(&leg->out) == 0 && leg->sending == 0)
+		give_back(leg, &leg->out);
+}
+
+int
+tf_leg_handshake(struct tf_leg *leg)
+{
+	if (tf_leg_hold(leg) != 0)
+		return TF_TLS_ERROR;
+	return tf_tls_handshake(leg->tls);
+}
+
+void
+tf_leg_close_notify(struct tf_leg *leg)
+{
+	if (tf_leg_hold(leg) == 0)
+		tf_tls_close_notify(leg->tls);
 }
 
 void
@@ -69,6 +114,11 @@ notify(struct tf_leg *leg, enum tf_leg_event ev)
 void
 tf_leg_read_space(struct tf_leg *leg, char **p, size_t *n)
 {
+	if (borrow(leg, &leg->in) != 0) {
+		*p = NULL;
+		*n = 0;
+		return;
+	}
 	if (tf_buf_tailroom(&leg->in) < TF_LEG_READ_MIN)
 		tf_buf_compact(&leg->in);
 	*p = tf_buf_tail(&leg->in);
@@ -130,8 +180,8 @@ tf_leg_closed(struct tf_leg *leg)
 void
 tf_leg_want_read(struct tf_leg *leg, int want)
 {
-	want = want && leg->open && !leg->eof &&
-	    tf_buf_space(&leg->in) >= TF_LEG_READ_MIN;
+	want = want && leg->open && !leg->eof && (leg->in.data == NULL ||
+	    tf_buf_space(&leg->in) >= TF_LEG_READ_MIN);
 	if (want && !leg->reading) {
 		if (leg->ops->read(leg, 1) == 0)
 			leg->reading = 1;
@@ -165,6 +215,8 @@ tf_leg_flush(struct tf_leg *leg)
 int
 tf_leg_encrypt(struct tf_leg *leg, struct tf_buf *src)
 {
+	if (tf_buf_len(src) > 0 && tf_leg_hold(leg) != 0)
+		return TF_TLS_ERROR;
 	while (tf_buf_len(src) > 0) {
 		size_t n = tf_buf_len(src);
 
@@ -189,6 +241,9 @@ tf_leg_encrypt(struct tf_leg *leg, struct tf_buf *src)
 int
 tf_leg_decrypt(struct tf_leg *leg, struct tf_buf *dst)
 {
+	/* Reading may answer (an alert, a key update): out too. */
+	if (tf_leg_hold(leg) != 0)
+		return TF_TLS_ERROR;
 	for (;;) {
 		long r;
 
@@ -234,8 +289,8 @@ tf_leg_release(struct tf_leg *leg)
 	TF_ASSERT(!leg->open && !leg->closing);
 	tf_tls_free(leg->tls);
 	leg->tls = NULL;
-	tf_buf_free(&leg->in);
-	tf_buf_free(&leg->out);
+	give_back(leg, &leg->in);
+	give_back(leg, &leg->out);
 }
 
 void

@@ -6,6 +6,10 @@
  * send in flight at most), encrypts and decrypts on request, and tells its
  * owner after anything happened. Its transport is a TCP handle in the
  * daemon; the unit tests plug in memory through struct tf_leg_ops.
+ *
+ * The buffers are lent by the worker's cache: `in` when bytes are about to
+ * be read, both before any TLS work; tf_leg_trim() gives back whichever is
+ * empty, so a quiet leg holds neither.
  */
 #ifndef TF_LEG_H
 #define TF_LEG_H
@@ -18,6 +22,7 @@
 #include "common.h"
 
 struct tf_leg;
+struct tf_mcache;
 struct tf_tls;
 
 #define TF_LEG_MAGIC 0x1e9a11e9
@@ -58,10 +63,11 @@ struct tf_leg_ops {
 struct tf_leg {
 	unsigned magic;
 	const struct tf_leg_ops *ops;   /* NULL until a transport is set */
+	struct tf_mcache *cache;        /* lends the buffers; NULL: malloc */
 	tf_leg_cb *cb;
 	void *owner;
-	struct tf_buf in;               /* ciphertext received */
-	struct tf_buf out;              /* ciphertext to send */
+	struct tf_buf in;               /* ciphertext received; lent */
+	struct tf_buf out;              /* ciphertext to send; lent */
 	struct tf_tls *tls;             /* owned; NULL before TLS starts */
 	size_t sending;                 /* head bytes of out under a send */
 	int error;                      /* the first read or send error */
@@ -81,8 +87,10 @@ struct tf_leg {
 	void *io;
 };
 
-/* Prepares a leg without transport or buffers; cb is told of events. */
-void tf_leg_init(struct tf_leg *leg, tf_leg_cb *cb, void *owner);
+/* Prepares a leg without transport or buffers, which cache will lend;
+ * cb is told of events. */
+void tf_leg_init(struct tf_leg *leg, struct tf_mcache *cache, tf_leg_cb *cb,
+    void *owner);
 
 /*
  * Sets up the TCP transport on loop (an unconnected handle, for uv_accept
@@ -94,8 +102,21 @@ int tf_leg_tcp_init(struct tf_leg *leg, uv_loop_t *loop);
 /* Sets another transport (tests). */
 void tf_leg_open(struct tf_leg *leg, const struct tf_leg_ops *ops);
 
-/* Allocates both ciphertext buffers. 0, or -1 when out of memory. */
-int tf_leg_bufs(struct tf_leg *leg) TF_WARN_UNUSED;
+/*
+ * Borrows both buffers (those not held already) for TLS work or for bytes
+ * the owner puts in `out` itself. 0, or -1 when out of memory.
+ */
+int tf_leg_hold(struct tf_leg *leg) TF_WARN_UNUSED;
+
+/* Gives back each buffer that is empty (`out` once no send uses it). */
+void tf_leg_trim(struct tf_leg *leg);
+
+/* Drives the TLS handshake (with the buffers held): TF_TLS_OK,
+ * TF_TLS_AGAIN or TF_TLS_ERROR. */
+int tf_leg_handshake(struct tf_leg *leg);
+
+/* Queues a close_notify alert. */
+void tf_leg_close_notify(struct tf_leg *leg);
 
 /* Hands the leg to another owner. */
 void tf_leg_set_owner(struct tf_leg *leg, tf_leg_cb *cb, void *owner);
@@ -113,7 +134,7 @@ void tf_leg_want_read(struct tf_leg *leg, int want);
 int tf_leg_flush(struct tf_leg *leg);
 
 /* Encrypts plaintext from src into `out` as far as it has room. 0 or
- * TF_TLS_ERROR. */
+ * TF_TLS_ERROR (out of memory too). */
 int tf_leg_encrypt(struct tf_leg *leg, struct tf_buf *src);
 
 /*
@@ -134,17 +155,20 @@ int tf_leg_idle(const struct tf_leg *leg);
  */
 int tf_leg_close(struct tf_leg *leg);
 
-/* Frees buffers and TLS of a leg that is not open (tf_leg_close done). */
+/* Gives back the buffers and frees TLS of a leg that is not open
+ * (tf_leg_close done). */
 void tf_leg_release(struct tf_leg *leg);
 
 /* Allocates a leg on the heap for tf_leg_destroy(); aborts when out of
- * memory (buffers come later, from tf_leg_bufs). */
-struct tf_leg *tf_leg_new(tf_leg_cb *cb, void *owner);
+ * memory. */
+struct tf_leg *tf_leg_new(struct tf_mcache *cache, tf_leg_cb *cb,
+    void *owner);
 
 /* Closes a heap leg and frees it when closed; no more events. */
 void tf_leg_destroy(struct tf_leg *leg);
 
-/* For transports. */
+/* For transports. tf_leg_read_space borrows `in` if needed; *n is 0 when
+ * out of memory. */
 void tf_leg_read_space(struct tf_leg *leg, char **p, size_t *n);
 void tf_leg_received(struct tf_leg *leg, ssize_t nread);
 void tf_leg_sent(struct tf_leg *leg, int status);

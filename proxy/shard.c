@@ -10,6 +10,9 @@
 
 #define POOL_MAX 256
 #define POOL_IDLE_MS 30000
+/* Bytes of free blocks kept per block size: a few dozen 32 KiB record
+ * buffers, a dozen HTTP workspaces at the default max-header-size. */
+#define CACHE_KEEP (4u << 20)
 
 static void
 stop_timer_cb(uv_timer_t *t)
@@ -48,8 +51,9 @@ tf_shard_start(struct tf_shard *s, unsigned id, struct tf_runtime *rt,
 	r = tf_worker_init(&s->w, id, s);
 	if (r != 0)
 		return r;
+	tf_mcache_init(&s->cache, CACHE_KEEP);
 	tf_pool_init(&s->pool, &s->w.loop, POOL_MAX, POOL_IDLE_MS);
-	tf_conns_init(&s->conns, &s->w.loop, &s->pool);
+	tf_conns_init(&s->conns, &s->w.loop, &s->cache, &s->pool);
 	s->conns.gone_cb = conn_gone_cb;
 	s->conns.data = s;
 	tf_acceptors_init(&s->acc, &s->w.loop, id, tf_conn_accept,
@@ -105,6 +109,7 @@ void
 tf_shard_join(struct tf_shard *s)
 {
 	tf_worker_join(&s->w);
+	tf_mcache_drain(&s->cache);
 	tf_runtime_unref(s->rt);
 	s->magic = 0;
 }

@@ -11,6 +11,7 @@
 
 #include "acceptor.h"
 #include "conn.h"
+#include "mcache.h"
 #include "pool.h"
 #include "worker.h"
 
@@ -25,6 +26,7 @@ struct tf_shard {
 	struct tf_acceptors acc;
 	struct tf_conns conns;
 	struct tf_pool pool;
+	struct tf_mcache cache;         /* buffers and HTTP workspaces */
 	uv_timer_t stop_timer;          /* shutdown-timeout */
 	int stopping;
 };

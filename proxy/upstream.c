@@ -115,7 +115,7 @@ handshake(struct tf_upstream *u)
 	char why[320];
 	int r;
 
-	r = tf_tls_handshake(leg->tls);
+	r = tf_leg_handshake(leg);
 	tf_leg_flush(leg);
 	if (r == TF_TLS_AGAIN && (leg->eof || leg->broken))
 		r = TF_TLS_ERROR;
@@ -130,6 +130,7 @@ handshake(struct tf_upstream *u)
 		return;
 	}
 	tf_leg_want_read(leg, 0);
+	tf_leg_trim(leg);
 	tf_leg_set_owner(leg, NULL, NULL);
 	u->leg = NULL;
 	finish(u);
@@ -280,20 +281,16 @@ opening_new(uv_loop_t *loop, const struct tf_target *t,
 }
 
 struct tf_upstream *
-tf_upstream_open(uv_loop_t *loop, const struct tf_target *t,
-    struct tf_tls_client *ctx, uint64_t timeout_ms, tf_upstream_cb *cb,
-    void *arg)
+tf_upstream_open(uv_loop_t *loop, struct tf_mcache *cache,
+    const struct tf_target *t, struct tf_tls_client *ctx,
+    uint64_t timeout_ms, tf_upstream_cb *cb, void *arg)
 {
 	struct tf_upstream *u;
 	struct addrinfo hints;
 	int r;
 
 	u = opening_new(loop, t, ctx, timeout_ms, cb, arg);
-	u->leg = tf_leg_new(leg_cb, u);
-	if (tf_leg_bufs(u->leg) != 0) {
-		fail_soon(u, TF_M_UP_CONNECT, "out of memory");
-		return u;
-	}
+	u->leg = tf_leg_new(cache, leg_cb, u);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;

@@ -16,6 +16,7 @@
 #include "common.h"
 
 struct tf_leg;
+struct tf_mcache;
 struct tf_target;
 struct tf_tls_client;
 struct tf_upstream;
@@ -32,16 +33,17 @@ typedef void tf_upstream_cb(void *arg, struct tf_leg *leg, int reason,
 
 /*
  * Opens a connection to t verified by ctx (both must outlive the opening)
- * within timeout_ms. Never fails at once: a failure to start is called
- * back like any other.
+ * within timeout_ms; its leg borrows buffers from cache. Never fails at
+ * once: a failure to start is called back like any other.
  */
 struct tf_upstream *tf_upstream_open(uv_loop_t *loop,
-    const struct tf_target *t, struct tf_tls_client *ctx,
-    uint64_t timeout_ms, tf_upstream_cb *cb, void *arg);
+    struct tf_mcache *cache, const struct tf_target *t,
+    struct tf_tls_client *ctx, uint64_t timeout_ms, tf_upstream_cb *cb,
+    void *arg);
 
 /*
- * The same over an already connected leg, open and with buffers, which
- * the opening takes (tests connect legs through memory).
+ * The same over an already connected, open leg, which the opening takes
+ * (tests connect legs through memory).
  */
 struct tf_upstream *tf_upstream_over(uv_loop_t *loop, struct tf_leg *leg,
     const struct tf_target *t, struct tf_tls_client *ctx,
@@ -49,8 +51,9 @@ struct tf_upstream *tf_upstream_over(uv_loop_t *loop, struct tf_leg *leg,
 
 /* How connections get their upstream legs: tf_upstream_open, or a test's. */
 typedef struct tf_upstream *tf_upstream_open_fn(uv_loop_t *loop,
-    const struct tf_target *t, struct tf_tls_client *ctx,
-    uint64_t timeout_ms, tf_upstream_cb *cb, void *arg);
+    struct tf_mcache *cache, const struct tf_target *t,
+    struct tf_tls_client *ctx, uint64_t timeout_ms, tf_upstream_cb *cb,
+    void *arg);
 
 /* Abandons an opening: no callback after this. */
 void tf_upstream_cancel(struct tf_upstream *u);

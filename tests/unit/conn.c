@@ -89,11 +89,17 @@ TEST(keepalive_reuses_the_upstream_and_pools_it)
 		ASSERT(mw_got_is(&cl->peer, ok_hello));
 		mw_got_clear(&cl->peer);
 		ASSERT_EQ(c->st, TF_CONN_ST_PROXYING);
-		ASSERT_EQ(c->up, TF_CONN_UP_READY);
+		/* Between requests the client holds no upstream leg, no
+		 * buffer and no HTTP workspace. */
+		ASSERT_EQ(c->up, TF_CONN_UP_NONE);
+		ASSERT_EQ(w->pool.n, 1);
+		ASSERT(!tf_exchange_ready(&c->x));
+		ASSERT(c->client.in.data == NULL);
+		ASSERT(c->client.out.data == NULL);
 	}
 	ASSERT_EQ(mw_log_lines(w, "access.jsonl"), 3);
 
-	/* The client goes: its idle upstream leg waits in the pool ... */
+	/* The client goes: the upstream leg waits in the pool ... */
 	mw_peer_close(&cl->peer);
 	mw_settle(w);
 	ASSERT_EQ(w->set.n, 0);
@@ -217,7 +223,7 @@ TEST(backpressure_an_origin_that_does_not_read)
 	up->window = SIZE_MAX;
 	mw_settle(w);
 	ASSERT_EQ(cl->peer.send_off, cl->peer.send_len);
-	ASSERT_EQ(c->x.req.state, TF_HTTP_ST_DONE);
+	ASSERT_EQ(tf_exchange_req_state(&c->x), TF_HTTP_ST_DONE);
 	ASSERT(mw_got_has(&up->peer, "Content-Length: 2097152\r\n"));
 	mw_peer_sends(&up->peer, ok_hello);
 	mw_settle(w);
@@ -327,7 +333,7 @@ TEST(early_response_cancels_the_upload_quietly)
 	mw_peer_sends(&cl->peer, get_a);
 	mw_settle(w);
 	/* The whole upload is in, part of it still queued on the leg. */
-	ASSERT_EQ(c->x.req.state, TF_HTTP_ST_DONE);
+	ASSERT_EQ(tf_exchange_req_state(&c->x), TF_HTTP_ST_DONE);
 	ASSERT(up->qn > 0);
 	mw_peer_sends(&up->peer, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
 	    "Connection: close\r\n\r\nearly");

@@ -79,8 +79,8 @@ setup(struct tf_leg *leg, struct script *s, struct seen *seen)
 {
 	memset(s, 0, sizeof(*s));
 	memset(seen, 0, sizeof(*seen));
-	tf_leg_init(leg, owner_cb, seen);
-	ASSERT_OK(tf_leg_bufs(leg));
+	tf_leg_init(leg, NULL, owner_cb, seen);
+	ASSERT_OK(tf_leg_hold(leg));
 	leg->io = s;
 	tf_leg_open(leg, &script_ops);
 }
@@ -285,8 +285,8 @@ TEST(destroy_frees_after_the_close)
 
 	memset(&s, 0, sizeof(s));
 	memset(&seen, 0, sizeof(seen));
-	leg = tf_leg_new(owner_cb, &seen);
-	ASSERT_OK(tf_leg_bufs(leg));
+	leg = tf_leg_new(NULL, owner_cb, &seen);
+	ASSERT_OK(tf_leg_hold(leg));
 	leg->io = &s;
 	tf_leg_open(leg, &script_ops);
 	s.send_result = 0;
@@ -299,7 +299,7 @@ TEST(destroy_frees_after_the_close)
 	ASSERT_EQ(seen.sent + seen.closed + seen.read, 0);
 
 	/* Never opened: freed at once. */
-	leg = tf_leg_new(owner_cb, &seen);
+	leg = tf_leg_new(NULL, owner_cb, &seen);
 	tf_leg_destroy(leg);
 	ASSERT_EQ(seen.closed, 0);
 }

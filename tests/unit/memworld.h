@@ -27,6 +27,7 @@
 #include "conn.h"
 #include "leg.h"
 #include "log.h"
+#include "mcache.h"
 #include "pool.h"
 #include "runtime.h"
 #include "test.h"
@@ -71,6 +72,7 @@ struct mw_world {
 	struct tf_config *cfg;
 	struct tf_runtime *rt;
 	struct tf_lstn *edge;           /* the gateway's listener */
+	struct tf_mcache cache;
 	struct tf_pool pool;
 	struct tf_conns set;
 	struct mw_link *links[MW_MAX_LINKS];
@@ -377,15 +379,14 @@ mw_settle(struct mw_world *w)
 /* --- the world ------------------------------------------------------------- */
 
 static inline struct tf_upstream *
-mw_open_upstream(uv_loop_t *loop, const struct tf_target *t,
-    struct tf_tls_client *ctx, uint64_t timeout_ms, tf_upstream_cb *cb,
-    void *arg)
+mw_open_upstream(uv_loop_t *loop, struct tf_mcache *cache,
+    const struct tf_target *t, struct tf_tls_client *ctx,
+    uint64_t timeout_ms, tf_upstream_cb *cb, void *arg)
 {
 	struct mw_world *w = mw_current;
-	struct tf_leg *leg = tf_leg_new(NULL, NULL);
+	struct tf_leg *leg = tf_leg_new(cache, NULL, NULL);
 	struct mw_link *k;
 
-	ASSERT_OK(tf_leg_bufs(leg));
 	k = mw_link_new(w, leg);
 	k->is_upstream = 1;
 	k->window = w->up_window;
@@ -449,8 +450,9 @@ mw_world_new(const char *extra)
 	    sizeof(err)));
 	w->edge = &w->rt->lstns[0];
 	ASSERT_OK(uv_loop_init(&w->loop));
+	tf_mcache_init(&w->cache, 1u << 20);
 	tf_pool_init(&w->pool, &w->loop, 16, 30000);
-	tf_conns_init(&w->set, &w->loop, &w->pool);
+	tf_conns_init(&w->set, &w->loop, &w->cache, &w->pool);
 	w->set.open_upstream = mw_open_upstream;
 	w->up_window = SIZE_MAX;
 	mw_current = w;
@@ -571,6 +573,7 @@ mw_world_free(struct mw_world *w)
 		mw_peer_free(&w->links[k]->peer);
 		free(w->links[k]);
 	}
+	tf_mcache_drain(&w->cache);
 	tf_log_close_all();
 	tf_runtime_unref(w->rt);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", w->dir);

@@ -14,10 +14,9 @@
 static struct tf_leg *
 idle_leg(struct mw_world *w, struct mw_link **kp)
 {
-	struct tf_leg *leg = tf_leg_new(NULL, NULL);
+	struct tf_leg *leg = tf_leg_new(&w->cache, NULL, NULL);
 	struct mw_link *k;
 
-	ASSERT_OK(tf_leg_bufs(leg));
 	k = mw_link_new(w, leg);
 	if (kp != NULL)
 		*kp = k;
