@@ -155,8 +155,8 @@ attach(struct tf_conn *c, struct tf_leg *leg)
 	c->upstream = leg;
 	c->up = TF_CONN_UP_READY;
 	tf_leg_set_owner(leg, leg_cb, c);
-	snprintf(c->x.upstream_tls, sizeof(c->x.upstream_tls), "%s",
-	    tf_tls_version(leg->tls));
+	strncpy(c->x.upstream_tls, tf_tls_version(leg->tls),
+	    sizeof(c->x.upstream_tls) - 1);
 	if (c->x.active)
 		upstream_timer(c);
 	c->again = 1;
@@ -203,7 +203,8 @@ static void
 handshake_failed(struct tf_conn *c, const char *reason)
 {
 	if (c->floor != TF_FLOOR_REFUSED && c->client.bytes_in > 0) {
-		tf_record_handshake_failed(&c->peer, c->hello, reason);
+		tf_record_handshake_failed(&c->peer, c->hello,
+		    c->hello != NULL ? c->ja4 : NULL, reason);
 		TF_METRIC_INC(c->l->m, handshake_failures[
 		    tf_metrics_reason_index(reason)]);
 	}
@@ -307,7 +308,7 @@ decide(struct tf_conn *c, const struct tf_hello *h)
 		f = TF_FLOOR_EXEMPT;
 	else if (v >= TF_TLS10_VERSION && c->l->conf->mode == TF_MODE_AUDIT)
 		f = TF_FLOOR_AUDIT;
-	tf_record_legacy(&c->peer, h, floor_action(f));
+	tf_record_legacy(&c->peer, h, c->ja4, floor_action(f));
 	vi = tf_metrics_version_index(v);
 	if (vi >= 0)
 		TF_METRIC_INC(c->l->m, legacy[vi][f - TF_FLOOR_REFUSED]);
@@ -351,6 +352,8 @@ hello_cb(void *arg, const struct tf_hello *h)
 			memcpy(c->hello, h, sizeof(*c->hello));
 	}
 	/* Below the floor and not let in: BoringSSL sends alert 70. */
+	if (c->floor == TF_FLOOR_REFUSED)
+		return TF_TLS_HELLO_REFUSE;
 	return let_in_below_floor(c) ? TF_TLS_HELLO_LOWER_FLOOR :
 	    TF_TLS_HELLO_CONTINUE;
 }

@@ -8,7 +8,6 @@
  * checks the remaining length first, so no length field the peer sends can
  * make it read outside the span it was given.
  */
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -447,25 +446,41 @@ struct sb {
 	int over;
 };
 
+/* Appends n bytes. */
 static void
-sb_printf(struct sb *b, const char *fmt, ...) TF_PRINTF(2, 3);
-
-static void
-sb_printf(struct sb *b, const char *fmt, ...)
+sb_put(struct sb *b, const char *p, size_t n)
 {
-	va_list ap;
-	int n;
-
-	if (b->over)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->buf + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= b->cap - b->len) {
+	if (b->over || n >= b->cap - b->len) {
 		b->over = 1;
 		return;
 	}
-	b->len += (size_t)n;
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
+}
+
+/* Appends v in decimal. */
+static void
+sb_dec(struct sb *b, unsigned v)
+{
+	char num[12], *p = num + sizeof(num);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	sb_put(b, p, (size_t)(num + sizeof(num) - p));
+}
+
+/* Appends v (16 bits) as 4 lower-case hex digits. */
+static void
+sb_hex4(struct sb *b, unsigned v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char h[4] = { digits[v >> 12 & 0xf], digits[v >> 8 & 0xf],
+		digits[v >> 4 & 0xf], digits[v & 0xf] };
+
+	sb_put(b, h, 4);
 }
 
 /* One JA3 field: decimal values joined with '-' (empty list: ""). */
@@ -474,8 +489,11 @@ ja3_list16(struct sb *b, const uint16_t *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		sb_printf(b, "%s%u", i ? "-" : "", (unsigned)v[i]);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			sb_put(b, "-", 1);
+		sb_dec(b, v[i]);
+	}
 }
 
 /*
@@ -495,16 +513,21 @@ tf_hello_ja3(const struct tf_hello *h, char *out, size_t outlen)
 	size_t i;
 
 	check_counts(h);
-	sb_printf(&b, "%u,", (unsigned)h->legacy_version);
+	if (outlen > 0)
+		out[0] = '\0';
+	sb_dec(&b, h->legacy_version);
+	sb_put(&b, ",", 1);
 	ja3_list16(&b, h->ciphers, h->nciphers);
-	sb_printf(&b, ",");
+	sb_put(&b, ",", 1);
 	ja3_list16(&b, h->exts, h->nexts);
-	sb_printf(&b, ",");
+	sb_put(&b, ",", 1);
 	ja3_list16(&b, h->groups, h->ngroups);
-	sb_printf(&b, ",");
-	for (i = 0; i < h->npoint_formats; i++)
-		sb_printf(&b, "%s%u", i ? "-" : "",
-		    (unsigned)h->point_formats[i]);
+	sb_put(&b, ",", 1);
+	for (i = 0; i < h->npoint_formats; i++) {
+		if (i > 0)
+			sb_put(&b, "-", 1);
+		sb_dec(&b, h->point_formats[i]);
+	}
 	return b.over ? (size_t)-1 : b.len;
 }
 
@@ -616,8 +639,11 @@ ja4_list(struct sb *b, const uint16_t *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		sb_printf(b, "%s%04x", i ? "," : "", (unsigned)v[i]);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			sb_put(b, ",", 1);
+		sb_hex4(b, v[i]);
+	}
 }
 
 /*
@@ -670,14 +696,25 @@ tf_hello_ja4(const struct tf_hello *h, char out[37])
 		b = (struct sb){ text, sizeof(text), 0, 0 };
 		ja4_list(&b, sorted, n);
 		if (h->nsigalgs > 0) {
-			sb_printf(&b, "_");
+			sb_put(&b, "_", 1);
 			ja4_list(&b, h->sigalgs, h->nsigalgs);
 		}
 		TF_ASSERT(!b.over);
 		ja4_hash12(text, b.len, hc);
 	}
 
-	snprintf(out, 37, "t%s%c%02zu%02zu%s_%s_%s",
-	    ja4_version(tf_hello_max_version(h)), sni ? 'd' : 'i', nc, ne,
-	    alpn, hb, hc);
+	/* "t" version d|i cipher-count extension-count alpn "_" b "_" c */
+	out[0] = 't';
+	memcpy(out + 1, ja4_version(tf_hello_max_version(h)), 2);
+	out[3] = sni ? 'd' : 'i';
+	out[4] = (char)('0' + nc / 10);
+	out[5] = (char)('0' + nc % 10);
+	out[6] = (char)('0' + ne / 10);
+	out[7] = (char)('0' + ne % 10);
+	memcpy(out + 8, alpn, 2);
+	out[10] = '_';
+	memcpy(out + 11, hb, 12);
+	out[23] = '_';
+	memcpy(out + 24, hc, 12);
+	out[36] = '\0';
 }

@@ -5,7 +5,6 @@
  * buffer. The caller sizes each feed with tf_http_out_need(), so emitting
  * never fails for lack of room.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,21 +238,25 @@ emit(struct tf_http *h, const void *p, size_t n)
 	TF_ASSERT(tf_buf_append(h->out, p, n) == 0);
 }
 
+/* Emits a NUL-terminated string. */
 static void
-emitf(struct tf_http *h, const char *fmt, ...) TF_PRINTF(2, 3);
-
-static void
-emitf(struct tf_http *h, const char *fmt, ...)
+emits(struct tf_http *h, const char *s)
 {
-	char line[1024];
-	va_list ap;
-	int n;
+	emit(h, s, strlen(s));
+}
 
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	TF_ASSERT(n >= 0 && (size_t)n < sizeof(line));
-	emit(h, line, (size_t)n);
+/* Emits v in the given base (10 or 16, lower case). */
+static void
+emit_uint(struct tf_http *h, uint64_t v, unsigned base)
+{
+	static const char digits[] = "0123456789abcdef";
+	char num[24], *p = num + sizeof(num);
+
+	do {
+		*--p = digits[v % base];
+		v /= base;
+	} while (v != 0);
+	emit(h, p, (size_t)(num + sizeof(num) - p));
 }
 
 static void
@@ -356,7 +359,9 @@ request_head(struct tf_http *h)
 	emit(h, h->store + h->url, h->url_len);
 	emit(h, " HTTP/1.1\r\n", 11);
 	if (rewritten != NULL) {
-		emitf(h, "Host: %s\r\n", rewritten);
+		emit(h, "Host: ", 6);
+		emits(h, rewritten);
+		emit(h, "\r\n", 2);
 	} else if (host != NULL) {
 		/* The client's, whole: info->host is a bounded copy, shorter
 		 * than a 253-character name and its port. */
@@ -390,7 +395,8 @@ request_head(struct tf_http *h)
 		emit(h, h->store + xff[i]->value, xff[i]->value_len);
 		emit(h, ", ", 2);
 	}
-	emitf(h, "%s\r\nX-Forwarded-Proto: https\r\n", h->rw->client_ip);
+	emits(h, h->rw->client_ip);
+	emit(h, "\r\nX-Forwarded-Proto: https\r\n", 28);
 	if (p->flags & F_CHUNKED)
 		emit_transfer_encoding(h);
 	if (h->upgrade)
@@ -427,7 +433,9 @@ response_head(struct tf_http *h)
 		h->close_after = !h->req_keep_alive;
 	if (!no_body && !(p->flags & (F_CHUNKED | F_CONTENT_LENGTH)))
 		h->close_after = 1; /* read to close, so must we */
-	emitf(h, "HTTP/1.1 %d ", p->status_code);
+	emit(h, "HTTP/1.1 ", 9);
+	emit_uint(h, p->status_code, 10);
+	emit(h, " ", 1);
 	emit(h, h->store + h->url, h->url_len);
 	emit(h, "\r\n", 2);
 	for (i = 0; i < h->nfields; i++) {
@@ -499,8 +507,10 @@ on_body(llhttp_t *p, const char *at, size_t n)
 {
 	struct tf_http *h = from_parser(p);
 
-	if (h->chunked_out)
-		emitf(h, "%zx\r\n", n);
+	if (h->chunked_out) {
+		emit_uint(h, n, 16);
+		emit(h, "\r\n", 2);
+	}
 	emit(h, at, n);
 	if (h->chunked_out)
 		emit(h, "\r\n", 2);

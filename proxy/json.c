@@ -61,10 +61,19 @@ tf_json_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
 }
 
 /*
+ * Bytes that go into a JSON string as they are: printable ASCII but '"'
+ * and '\\'. Everything else needs a look (escapes, UTF-8 sequences).
+ */
+static const uint8_t plain[256] = {
+	[0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
+};
+
+/*
  * Contract: writes the JSON string body for the n bytes at s (no quotes)
  * and a NUL into out, never more than outlen bytes. Returns the length
  * without the NUL, or (size_t)-1 when it did not fit, out then holding an
- * unspecified but NUL-terminated prefix (if outlen > 0).
+ * unspecified but NUL-terminated prefix (if outlen > 0). Runs of plain
+ * bytes are copied whole: a record is mostly those.
  */
 size_t
 tf_json_escape(char *out, size_t outlen, const void *s, size_t n)
@@ -78,11 +87,16 @@ tf_json_escape(char *out, size_t outlen, const void *s, size_t n)
 	while (i < n) {
 		char esc[6];
 		const char *piece = esc;
-		size_t plen, adv = 1;
-		uint8_t c = p[i];
+		size_t plen, adv = 1, run = i;
+		uint8_t c;
 		uint32_t cp;
 
-		if (c == '"' || c == '\\') {
+		while (run < n && plain[p[run]])
+			run++;
+		if (run > i) {
+			piece = (const char *)p + i;
+			plen = adv = run - i;
+		} else if ((c = p[i]) == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
 			plen = 2;
@@ -92,9 +106,6 @@ tf_json_escape(char *out, size_t outlen, const void *s, size_t n)
 			esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' :
 			    c == '\t' ? 't' : c == '\b' ? 'b' : 'f';
 			plen = 2;
-		} else if (c >= 0x20 && c < 0x7f) {
-			piece = (const char *)p + i;
-			plen = 1;
 		} else if (c >= 0x80 &&
 		    (adv = tf_json_utf8_decode(p + i, n - i, &cp)) != 0) {
 			piece = (const char *)p + i;
@@ -181,8 +192,9 @@ member_begin(struct tf_json *j, const char *key)
 
 	if (j->overflow)
 		return (size_t)-1;
-	if ((!j->first && put(j, ",", 1) != 0) ||
-	    put_quoted(j, key, strlen(key)) != 0 || put(j, ":", 1) != 0) {
+	/* Keys are literals of ours: nothing to escape. */
+	if ((!j->first && put(j, ",", 1) != 0) || put(j, "\"", 1) != 0 ||
+	    put_str(j, key) != 0 || put(j, "\":", 2) != 0) {
 		rollback(j, mark);
 		return (size_t)-1;
 	}
@@ -258,10 +270,18 @@ tf_json_null(struct tf_json *j, const char *key)
 void
 tf_json_int(struct tf_json *j, const char *key, long long v)
 {
-	char num[32];
+	char num[24], *p = num + sizeof(num);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
 
-	snprintf(num, sizeof(num), "%lld", v);
-	member_raw(j, key, num);
+	*--p = '\0';
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	member_raw(j, key, p);
 }
 
 void

@@ -260,6 +260,12 @@ tf_leg_decrypt(struct tf_leg *leg, struct tf_buf *dst)
 		if (r <= 0)
 			return (int)r;
 		tf_buf_commit(dst, (size_t)r);
+		/* No ciphertext left and nothing decrypted held: another
+		 * read could only say so (BoringSSL keeps a partial record
+		 * itself, which needs more bytes anyway). */
+		if (tf_buf_len(&leg->in) == 0 && !leg->eof &&
+		    tf_tls_pending(leg->tls) == 0)
+			return TF_TLS_AGAIN;
 	}
 }
 

@@ -183,14 +183,36 @@ tf_log_fd(enum tf_log_stream s)
 void
 tf_log_time(char *out, size_t outlen)
 {
+	/* Each thread formats the date and time once a second. */
+	static _Thread_local time_t sec = -1;
+	static _Thread_local char date[32];     /* "YYYY-MM-DDTHH:MM:SS" */
+	static _Thread_local size_t date_len;
 	struct timespec ts;
-	struct tm tm;
-	size_t n;
+	long ms;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, outlen - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	if (ts.tv_sec != sec) {
+		struct tm tm;
+
+		gmtime_r(&ts.tv_sec, &tm);
+		date_len = strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S",
+		    &tm);
+		sec = ts.tv_sec;
+	}
+	if (outlen < date_len + sizeof(".000Z")) {
+		if (outlen > 0)
+			out[0] = '\0';
+		return;
+	}
+	ms = ts.tv_nsec / 1000000;
+	memcpy(out, date, date_len);
+	out += date_len;
+	out[0] = '.';
+	out[1] = (char)('0' + ms / 100);
+	out[2] = (char)('0' + ms / 10 % 10);
+	out[3] = (char)('0' + ms % 10);
+	out[4] = 'Z';
+	out[5] = '\0';
 }
 
 static void

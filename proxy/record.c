@@ -11,6 +11,21 @@
  * SNI escaped at 6 bytes a byte, and the rest. */
 #define RECORD_MAX 16384
 
+/* "0x" and four lower-case hex digits: out holds 7 bytes. */
+static void
+hex4(uint16_t v, char out[7])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	out[0] = '0';
+	out[1] = 'x';
+	out[2] = digits[v >> 12 & 0xf];
+	out[3] = digits[v >> 8 & 0xf];
+	out[4] = digits[v >> 4 & 0xf];
+	out[5] = digits[v & 0xf];
+	out[6] = '\0';
+}
+
 static void
 version_str(uint16_t v, char out[8])
 {
@@ -19,7 +34,7 @@ version_str(uint16_t v, char out[8])
 	if (n != NULL)
 		snprintf(out, 8, "%s", n);
 	else
-		snprintf(out, 8, "0x%04x", v);
+		hex4(v, out);
 }
 
 static void
@@ -39,7 +54,7 @@ begin(struct tf_json *j, const char *event, const struct tf_record_peer *p)
 /* The fingerprint fields shared by legacy_client and handshake_failed. */
 static void
 hello_fields(struct tf_json *j, const struct tf_hello *h,
-    const struct tf_fingerprints *fp)
+    const char *ja4_known, const struct tf_fingerprints *fp)
 {
 	char v[8], ja3[4096], md5[33], ja4[37];
 	size_t i;
@@ -79,7 +94,7 @@ hello_fields(struct tf_json *j, const struct tf_hello *h,
 	for (i = 0; i < h->nciphers; i++) {
 		char s[8];
 
-		snprintf(s, sizeof(s), "0x%04x", h->ciphers[i]);
+		hex4(h->ciphers[i], s);
 		tf_json_array_str(j, s);
 	}
 	tf_json_array_end(j);
@@ -92,7 +107,10 @@ hello_fields(struct tf_json *j, const struct tf_hello *h,
 		tf_json_null(j, "ja3");
 		tf_json_null(j, "ja3_md5");
 	}
-	tf_hello_ja4(h, ja4);
+	if (ja4_known != NULL && ja4_known[0] != '\0')
+		memcpy(ja4, ja4_known, sizeof(ja4));
+	else
+		tf_hello_ja4(h, ja4);
 	tf_json_str(j, "ja4", ja4);
 	tf_json_str(j, "client_guess", fp == NULL ? NULL :
 	    tf_fingerprints_guess(fp, ja4, md5[0] ? md5 : NULL));
@@ -111,7 +129,7 @@ finish(struct tf_json *j, enum tf_log_stream s)
 
 void
 tf_record_legacy(const struct tf_record_peer *p, const struct tf_hello *h,
-    const char *action)
+    const char *ja4, const char *action)
 {
 	char buf[RECORD_MAX];
 	struct tf_json j;
@@ -121,13 +139,13 @@ tf_record_legacy(const struct tf_record_peer *p, const struct tf_hello *h,
 	tf_json_init(&j, buf, sizeof(buf));
 	begin(&j, "legacy_client", p);
 	tf_json_str(&j, "action", action);
-	hello_fields(&j, h, p->fp);
+	hello_fields(&j, h, ja4, p->fp);
 	finish(&j, TF_STREAM_LEGACY);
 }
 
 void
 tf_record_handshake_failed(const struct tf_record_peer *p,
-    const struct tf_hello *h, const char *reason)
+    const struct tf_hello *h, const char *ja4, const char *reason)
 {
 	char buf[RECORD_MAX];
 	struct tf_json j;
@@ -137,7 +155,7 @@ tf_record_handshake_failed(const struct tf_record_peer *p,
 	tf_json_init(&j, buf, sizeof(buf));
 	begin(&j, "handshake_failed", p);
 	tf_json_str(&j, "reason", reason);
-	hello_fields(&j, h, p->fp);
+	hello_fields(&j, h, ja4, p->fp);
 	finish(&j, TF_STREAM_LEGACY);
 }
 

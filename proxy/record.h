@@ -19,14 +19,15 @@ struct tf_record_peer {
 };
 
 /* A ClientHello below the floor; action is refused, allowed_audit or
- * allowed_exempt. */
+ * allowed_exempt. ja4 is the hello's JA4 when the caller has it already
+ * (NULL: computed here). */
 void tf_record_legacy(const struct tf_record_peer *p,
-    const struct tf_hello *h, const char *action);
+    const struct tf_hello *h, const char *ja4, const char *action);
 
 /* A handshake that failed after its hello was accepted; h may be NULL
- * when the hello could not be read. */
+ * when the hello could not be read. ja4 as for tf_record_legacy(). */
 void tf_record_handshake_failed(const struct tf_record_peer *p,
-    const struct tf_hello *h, const char *reason);
+    const struct tf_hello *h, const char *ja4, const char *reason);
 
 /* Plain HTTP sent to a TLS port. */
 void tf_record_not_tls(const struct tf_record_peer *p);

@@ -409,6 +409,8 @@ select_cert_cb(const SSL_CLIENT_HELLO *ch)
 		h = NULL;
 	if (t->hello_cb != NULL)
 		v = t->hello_cb(t->hello_arg, h);
+	if (v == TF_TLS_HELLO_REFUSE)
+		return ssl_select_cert_success; /* the version check refuses */
 	if (v == TF_TLS_HELLO_LOWER_FLOOR) {
 		if (!SSL_set_min_proto_version(ch->ssl, TLS1_VERSION) ||
 		    !SSL_set_strict_cipher_list(ch->ssl,
@@ -568,6 +570,7 @@ tls_new(SSL_CTX *ctx, struct tf_buf *in, struct tf_buf *out)
 		SSL_free(t->ssl);
 		BIO_free(t->bio);
 		free(t);
+		ERR_clear_error();
 		return NULL;
 	}
 	BIO_set_data(t->bio, t);
@@ -651,13 +654,13 @@ set_error(struct tf_tls *t, int sslerr)
 		t->err_reason = "closed";
 		snprintf(t->err_text, sizeof(t->err_text),
 		    "connection closed during TLS");
-		return;
+		return;                 /* nothing queued */
 	}
 	if (e == 0) {
 		t->err_reason = "internal";
 		snprintf(t->err_text, sizeof(t->err_text), "TLS error %d",
 		    sslerr);
-		return;
+		return;                 /* nothing queued */
 	}
 	if (ERR_GET_LIB(e) != ERR_LIB_SSL)
 		t->err_reason = "internal";
@@ -678,12 +681,20 @@ set_error(struct tf_tls *t, int sslerr)
 	ssl_error_string(t->err_text, sizeof(t->err_text));
 }
 
+/*
+ * The error queue. SSL_get_error() reads it, so it must be empty before
+ * each SSL call, and clearing it costs about as much as a small SSL_read.
+ * Instead of clearing it before every call on the hot path, every path
+ * that may leave an error clears it after: set_error() (each failed SSL
+ * call ends there), tls_new() and tf_tls_connect() on failure, and
+ * tf_tls_close_notify(). Workers make no other BoringSSL calls.
+ */
+
 int
 tf_tls_handshake(struct tf_tls *t)
 {
 	int r, e;
 
-	ERR_clear_error();
 	r = SSL_do_handshake(t->ssl);
 	if (r == 1)
 		return TF_TLS_OK;
@@ -705,7 +716,6 @@ tf_tls_read(struct tf_tls *t, char *p, size_t n)
 
 	if (n > INT32_MAX)
 		n = INT32_MAX;
-	ERR_clear_error();
 	r = SSL_read(t->ssl, p, (int)n);
 	if (r > 0)
 		return r;
@@ -728,7 +738,6 @@ tf_tls_write(struct tf_tls *t, const char *p, size_t n)
 	int r;
 
 	TF_ASSERT(n <= TF_TLS_MAX_PLAIN);
-	ERR_clear_error();
 	r = SSL_write(t->ssl, p, (int)n);
 	if (r == (int)n)
 		return 0;
@@ -784,6 +793,20 @@ tf_tls_cipher(const struct tf_tls *t)
 	return c ? SSL_CIPHER_standard_name(c) : "none";
 }
 
+/* v (16 bits) in lower-case hex without leading zeros, as "%x" does. */
+static void
+hex16(char out[8], unsigned v)
+{
+	static const char digits[] = "0123456789abcdef";
+	int shift = 12, i = 0;
+
+	while (shift > 0 && (v >> shift & 0xf) == 0)
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		out[i++] = digits[v >> shift & 0xf];
+	out[i] = '\0';
+}
+
 /*
  * IIS's W3C log fields: SChannel protocol flags and CryptoAPI ALG_IDs in
  * lower-case hex, so LogParser reports written for IIS keep working.
@@ -822,10 +845,10 @@ tf_tls_iis_crypt(const struct tf_tls *t, char proto[8], char cipher[8],
 		case NID_kx_any: k = 0xae06; break; /* TLS 1.3: (EC)DHE */
 		}
 	}
-	snprintf(proto, 8, "%x", p);
-	snprintf(cipher, 8, "%x", ci);
-	snprintf(hash, 8, "%x", h);
-	snprintf(kx, 8, "%x", k);
+	hex16(proto, p);
+	hex16(cipher, ci);
+	hex16(hash, h);
+	hex16(kx, k);
 }
 
 const char *

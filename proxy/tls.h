@@ -26,10 +26,13 @@ struct tf_tls;
 /*
  * What the hello callback tells the handshake to do with a ClientHello:
  * go on under the listener's floor (a hello below it is then refused with
- * a protocol_version alert), or let this connection in below the floor.
+ * a protocol_version alert), refuse it (it is below the floor: no
+ * certificate is chosen for it, and the floor refuses it the same way),
+ * or let this connection in below the floor.
  */
 enum tf_tls_hello_verdict {
 	TF_TLS_HELLO_CONTINUE = 0,
+	TF_TLS_HELLO_REFUSE,
 	TF_TLS_HELLO_LOWER_FLOOR,
 };
 
