@@ -495,6 +495,8 @@ client_handshake(struct tf_conn *c)
 	vi = tf_metrics_version_index(tf_tls_version_id(c->client.tls));
 	if (vi >= 0)
 		TF_METRIC_INC(c->l->m, handshakes[vi]);
+	if (vi >= 0 && tf_tls_resumed(c->client.tls))
+		TF_METRIC_INC(c->l->m, handshakes_resumed[vi]);
 	/* The first request head must come within header-timeout. */
 	set_timer(c, TF_CONN_TM_HEADER, c->l->conf->header_timeout_ms);
 	c->again = 1;

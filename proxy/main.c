@@ -25,6 +25,7 @@
 #include "runtime.h"
 #include "shard.h"
 #include "sockets.h"
+#include "tickets.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -43,6 +44,8 @@ struct tf_main {
 	uv_signal_t sigs[4];
 	struct tf_admin *admin;         /* the metrics server, or NULL */
 	struct sockaddr_storage metrics_addr;
+	struct tf_tickets *tickets;     /* ticket keys: every generation's */
+	uv_timer_t tickets_timer;       /* rotates them */
 	int stopping;
 };
 
@@ -106,10 +109,11 @@ version(void)
 
 /*
  * Reads the file and builds every runtime object: the same work for -t,
- * start-up and SIGHUP. Returns the new generation or NULL with err.
+ * start-up and SIGHUP. Its listeners seal session tickets with tk, which
+ * outlives every generation. Returns the new generation or NULL with err.
  */
 static struct tf_runtime *
-load(const char *path, char *err, size_t errlen)
+load(const char *path, struct tf_tickets *tk, char *err, size_t errlen)
 {
 	struct tf_config *cfg;
 	struct tf_runtime *rt;
@@ -117,7 +121,7 @@ load(const char *path, char *err, size_t errlen)
 	cfg = tf_config_load(path, err, errlen);
 	if (cfg == NULL)
 		return NULL;
-	if (tf_runtime_new(cfg, &rt, err, errlen) != 0) {
+	if (tf_runtime_new(cfg, tk, &rt, err, errlen) != 0) {
 		tf_config_free(cfg);
 		return NULL;
 	}
@@ -337,7 +341,7 @@ reload(struct tf_main *m)
 	char err[1024];
 	int n;
 
-	rt = load(m->conf_path, err, sizeof(err));
+	rt = load(m->conf_path, m->tickets, err, sizeof(err));
 	if (rt == NULL)
 		goto fail;
 	if (check_logs(rt->cfg, err, sizeof(err)) != 0)
@@ -386,6 +390,23 @@ fail:
 	tf_log_error("config reload failed: %s", err);
 }
 
+/*
+ * Every TF_TICKETS_ROTATE_S: a new session ticket key, for every worker
+ * and generation at once (they share the set). Tickets sealed with the
+ * retired keys still resume for their lifetime (tickets.h).
+ */
+static void
+tickets_timer_cb(uv_timer_t *t)
+{
+	struct tf_main *m = t->data;
+	int r;
+
+	r = tf_tickets_rotate(m->tickets);
+	if (r != 0)
+		tf_log_error("session ticket keys: cannot rotate: %s; the "
+		    "current key goes on", strerror(-r));
+}
+
 static void
 stop(struct tf_main *m, int signum)
 {
@@ -398,6 +419,7 @@ stop(struct tf_main *m, int signum)
 	    signum, (unsigned long long)m->rt->cfg->shutdown_timeout_ms);
 	for (i = 0; i < TF_ARRAY_SIZE(m->sigs); i++)
 		uv_close((uv_handle_t *)&m->sigs[i], NULL);
+	uv_close((uv_handle_t *)&m->tickets_timer, NULL);
 	tf_admin_close(m->admin);
 	m->admin = NULL;
 	for (i = 0; i < m->nworkers; i++)
@@ -466,6 +488,10 @@ run(struct tf_main *m)
 		uv_signal_init(m->loop, &m->sigs[i]);
 		uv_signal_start(&m->sigs[i], signal_cb, signums[i]);
 	}
+	m->tickets_timer.data = m;
+	uv_timer_init(m->loop, &m->tickets_timer);
+	uv_timer_start(&m->tickets_timer, tickets_timer_cb,
+	    TF_TICKETS_ROTATE_S * 1000ULL, TF_TICKETS_ROTATE_S * 1000ULL);
 	m->rt->generation = 1;
 	tf_metrics_set_generation(1);
 	if ((r = tf_mailbox_init(&m->mbox, m->loop, 1)) != 0) {
@@ -560,18 +586,33 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 
-	m.rt = load(m.conf_path, err, sizeof(err));
+	/* -t builds the same contexts, tickets included. */
+	r = tf_tickets_new(&m.tickets);
+	if (r != 0) {
+		fprintf(stderr, "tlsfloor: session ticket keys: %s\n",
+		    strerror(-r));
+		return 1;
+	}
+	m.rt = load(m.conf_path, m.tickets, err, sizeof(err));
 	if (m.rt == NULL) {
 		fprintf(stderr, "tlsfloor: %s\n", err);
+		tf_tickets_free(m.tickets);
 		return 1;
 	}
 	if (test) {
 		printf("tlsfloor: configuration %s is valid\n", m.conf_path);
 		tf_runtime_unref(m.rt);
+		tf_tickets_free(m.tickets);
 		return 0;
 	}
 	r = run(&m);
 	tf_runtime_unref(m.rt);
+	/* After a clean stop the workers are joined and every generation
+	 * went with its last connection: no TLS context uses the keys any
+	 * more. After a failed start a worker may still run: the keys then
+	 * go with the process. */
+	if (r == 0)
+		tf_tickets_free(m.tickets);
 	tf_log_close_all();
 	return r;
 }

@@ -336,6 +336,20 @@ render_listeners(struct out *o)
 			    "version", version_names[i], NULL, NULL, v);
 		}
 
+	out_family(o, "tlsfloor_handshakes_resumed_total", "counter",
+	    "Client TLS handshakes completed by resuming a session (a "
+	    "ticket), by negotiated version; also counted in "
+	    "tlsfloor_handshakes_total.");
+	for (m = registry_head; m != NULL; m = m->next)
+		for (i = 0; i < TF_M_NVERSIONS; i++) {
+			uint64_t v = LOAD(&m->handshakes_resumed[i]);
+
+			if (i < TF_M_TLS10 && v == 0)
+				continue;
+			out_sample(o, "tlsfloor_handshakes_resumed_total", m,
+			    "version", version_names[i], NULL, NULL, v);
+		}
+
 	out_family(o, "tlsfloor_legacy_clients_total", "counter",
 	    "ClientHellos below the floor, by highest offered version and "
 	    "action.");

@@ -36,6 +36,8 @@ struct tf_mlistener {
 	_Atomic uint64_t connections_dropped;         /* accepted, not served */
 	_Atomic int64_t connections_active;
 	_Atomic uint64_t handshakes[TF_M_NVERSIONS];   /* completed, by version */
+	/* Of those, the ones that resumed a session (a ticket). */
+	_Atomic uint64_t handshakes_resumed[TF_M_NVERSIONS];
 	_Atomic uint64_t legacy[TF_M_NVERSIONS][TF_M_NACTIONS];
 	_Atomic uint64_t handshake_failures[TF_M_NREASONS];
 	_Atomic uint64_t requests[5];                  /* 1xx .. 5xx */

@@ -76,8 +76,8 @@ pool_keys(struct tf_lstn *l)
 }
 
 int
-tf_runtime_new(struct tf_config *cfg, struct tf_runtime **out, char *err,
-    size_t errlen)
+tf_runtime_new(struct tf_config *cfg, struct tf_tickets *tk,
+    struct tf_runtime **out, char *err, size_t errlen)
 {
 	struct tf_runtime *rt = tf_xcalloc(1, sizeof(*rt));
 	size_t i, j;
@@ -99,7 +99,7 @@ tf_runtime_new(struct tf_config *cfg, struct tf_runtime **out, char *err,
 		l->conf = lc;
 		l->rt = rt;
 		l->m = tf_metrics_listener(lc->name);
-		if (tf_tls_server_new(lc, &l->server, err, errlen) != 0 ||
+		if (tf_tls_server_new(lc, tk, &l->server, err, errlen) != 0 ||
 		    tf_tls_client_new(lc, &l->client, err, errlen) != 0) {
 			rt->cfg = NULL; /* not ours on failure */
 			runtime_free(rt);

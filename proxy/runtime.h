@@ -20,6 +20,7 @@ struct tf_config;
 struct tf_fingerprints;
 struct tf_listener_conf;
 struct tf_mlistener;
+struct tf_tickets;
 struct tf_tls_client;
 struct tf_tls_server;
 
@@ -64,11 +65,14 @@ struct tf_runtime {
 /*
  * Builds the runtime objects of cfg (certificates and keys loaded and
  * checked, CA files read, the fingerprint catalogue loaded) into a new
- * generation holding one reference, which then owns cfg. Errors come back
- * as "FILE:LINE: message". Returns 0, or -1 with cfg still the caller's.
+ * generation holding one reference, which then owns cfg. Its listeners
+ * seal session tickets with tk, the process's key set, which every
+ * generation shares and which must outlive them all (NULL: no tickets).
+ * Errors come back as "FILE:LINE: message". Returns 0, or -1 with cfg
+ * still the caller's.
  */
-int tf_runtime_new(struct tf_config *cfg, struct tf_runtime **out,
-    char *err, size_t errlen) TF_WARN_UNUSED;
+int tf_runtime_new(struct tf_config *cfg, struct tf_tickets *tk,
+    struct tf_runtime **out, char *err, size_t errlen) TF_WARN_UNUSED;
 
 /* Takes and drops references; any thread. NULL is ignored by unref. */
 void tf_runtime_ref(struct tf_runtime *rt);

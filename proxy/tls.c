@@ -3,7 +3,9 @@
  * reads from the connection's `in` buffer and appends to its `out` buffer,
  * so the only copies are the ones TLS itself makes. The server side looks
  * at every ClientHello in BoringSSL's early (select-certificate) callback:
- * that is where legacy clients are recorded and certificates chosen.
+ * that is where legacy clients are recorded and certificates chosen, for
+ * resuming hellos too. Client sessions resume from tickets sealed with the
+ * process's keys (tickets.h); the server keeps no session cache.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,16 +15,23 @@
 #include <strings.h>
 
 #include <openssl/bio.h>
+#include <openssl/cipher.h>
+#include <openssl/digest.h>
 #include <openssl/ec.h>
 #include <openssl/ec_key.h>
 #include <openssl/err.h>
+#include <openssl/hmac.h>
+#include <openssl/mem.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "buf.h"
 #include "config.h"
 #include "hello.h"
+#include "tickets.h"
 #include "tls.h"
 
 #define TF_TLS_MAGIC 0x5a17c0de
@@ -56,6 +65,7 @@ struct tf_tls_server {
 	struct tf_cert *certs;
 	size_t ncerts;
 	char *legacy_ciphers;   /* listener suites plus the below-floor ones */
+	struct tf_tickets *tickets;     /* the process's; NULL: no tickets */
 };
 
 struct tf_tls_client {
@@ -444,8 +454,122 @@ alpn_select_cb(SSL *ssl, const uint8_t **out, uint8_t *outlen,
 	return SSL_TLSEXT_ERR_NOACK;
 }
 
+_Static_assert(TF_TICKET_NAME_LEN == SSL_TICKET_KEY_NAME_LEN,
+    "a ticket key name is what BoringSSL puts in the ticket");
+
+/*
+ * BoringSSL's ticket callback (SSL_CTX_set_tlsext_ticket_key_cb), on the
+ * worker's thread, inside a handshake. Sealing (encrypt = 1): the current
+ * key's name, a random IV, AES-256-CBC and HMAC-SHA256 under its secrets;
+ * 1, or -1 to fail the handshake. Opening: 1 under the current key, 2
+ * under a retired one (BoringSSL then issues a new ticket, sealed with the
+ * current key), 0 for a name not in the set (expired, or sealed by
+ * another process): the handshake goes on as a full one. The copy of the
+ * key is wiped before returning.
+ */
+static int
+ticket_key_cb(SSL *ssl, uint8_t *name, uint8_t *iv, EVP_CIPHER_CTX *cctx,
+    HMAC_CTX *hctx, int encrypt)
+{
+	struct tf_tls *t = SSL_get_app_data(ssl);
+	const EVP_CIPHER *cipher = EVP_aes_256_cbc();
+	enum tf_ticket_found found = TF_TICKET_CURRENT;
+	struct tf_ticket_key k;
+	int ok;
+
+	TF_CHECK_OBJ(t, TF_TLS_MAGIC);
+	if (encrypt) {
+		tf_tickets_current(t->server->tickets, &k);
+		memcpy(name, k.name, TF_TICKET_NAME_LEN);
+		ok = RAND_bytes(iv, EVP_CIPHER_iv_length(cipher)) &&
+		    EVP_EncryptInit_ex(cctx, cipher, NULL, k.aes_key, iv);
+	} else {
+		found = tf_tickets_find(t->server->tickets, name, &k);
+		if (found == TF_TICKET_UNKNOWN)
+			return 0;
+		ok = EVP_DecryptInit_ex(cctx, cipher, NULL, k.aes_key, iv);
+	}
+	ok = ok && HMAC_Init_ex(hctx, k.hmac_key, sizeof(k.hmac_key),
+	    EVP_sha256(), NULL);
+	OPENSSL_cleanse(&k, sizeof(k));
+	if (!ok)
+		return -1;
+	return found == TF_TICKET_RETIRED ? 2 : 1;
+}
+
+/*
+ * The session id context of a listener: SHA-256 over its name and the
+ * leaf certificates it serves. A session carries the context it was made
+ * under, and BoringSSL resumes it only where the context is the same: in
+ * the listener that issued it (the ticket keys are shared by all of
+ * them), and only while that listener serves the same certificates (after
+ * a reload that renewed one, clients see the new one in a full
+ * handshake). 0 or -1.
+ */
+static int
+session_id_context(const struct tf_tls_server *s,
+    const struct tf_listener_conf *lc, uint8_t out[SHA256_DIGEST_LENGTH])
+{
+	static const char label[] = "tlsfloor listener";
+	uint8_t md[EVP_MAX_MD_SIZE];
+	SHA256_CTX sha;
+	unsigned n;
+	size_t i;
+
+	SHA256_Init(&sha);
+	SHA256_Update(&sha, label, sizeof(label));
+	SHA256_Update(&sha, lc->name, strlen(lc->name) + 1);
+	for (i = 0; i < s->ncerts; i++) {
+		if (!X509_digest(s->certs[i].leaf, EVP_sha256(), md, &n))
+			return -1;
+		SHA256_Update(&sha, md, n);
+	}
+	SHA256_Final(out, &sha);
+	return 0;
+}
+
+/*
+ * Resumption on a listener's context, stateless only: no session cache
+ * (memory matters more than a lookup), and, when tk is set, tickets
+ * sealed with the process's shared keys (tickets.h), good for
+ * TF_TICKETS_LIFETIME_S for TLS 1.2 sessions and TLS 1.3 PSKs alike. The
+ * session id context binds each session to this listener.
+ *
+ * The floor needs nothing here. BoringSSL calls the early callback
+ * (select_cert_cb) on every hello before it decides whether to resume,
+ * so a resuming hello is decided on, recorded, and refused or let in
+ * exactly like any other; and a session resumes only at the version and
+ * suite that the hello negotiates now. A TLS 1.0 hello is refused under
+ * enforce whatever ticket it carries, and a TLS 1.0 session let in under
+ * audit is of no use to a hello at the floor. Returns 0 or -1.
+ */
+static int
+session_setup(struct tf_tls_server *s, const struct tf_listener_conf *lc,
+    struct tf_tickets *tk)
+{
+	uint8_t sid_ctx[SHA256_DIGEST_LENGTH];
+
+	_Static_assert(sizeof(sid_ctx) <= SSL_MAX_SID_CTX_LENGTH,
+	    "the session id context fits");
+	SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_OFF);
+	if (session_id_context(s, lc, sid_ctx) != 0 ||
+	    !SSL_CTX_set_session_id_context(s->ctx, sid_ctx, sizeof(sid_ctx)))
+		return -1;
+	if (tk == NULL) {
+		SSL_CTX_set_options(s->ctx, SSL_OP_NO_TICKET);
+		return 0;
+	}
+	TF_ASSERT(EVP_CIPHER_key_length(EVP_aes_256_cbc()) ==
+	    sizeof(((struct tf_ticket_key *)NULL)->aes_key));
+	s->tickets = tk;
+	SSL_CTX_set_timeout(s->ctx, TF_TICKETS_LIFETIME_S);
+	SSL_CTX_set_session_psk_dhe_timeout(s->ctx, TF_TICKETS_LIFETIME_S);
+	SSL_CTX_set_tlsext_ticket_key_cb(s->ctx, ticket_key_cb);
+	return 0;
+}
+
 int
-tf_tls_server_new(const struct tf_listener_conf *lc,
+tf_tls_server_new(const struct tf_listener_conf *lc, struct tf_tickets *tk,
     struct tf_tls_server **out, char *err, size_t errlen)
 {
 	struct tf_tls_server *s;
@@ -489,6 +613,11 @@ tf_tls_server_new(const struct tf_listener_conf *lc,
 	    !SSL_CTX_set1_chain(s->ctx, s->certs[0].chain)) {
 		where_err(err, errlen, &lc->certs[0].where,
 		    "cannot use certificate", lc->certs[0].chain);
+		goto fail;
+	}
+	if (session_setup(s, lc, tk) != 0) {
+		where_err(err, errlen, &lc->where,
+		    "cannot set up session resumption for listener", lc->name);
 		goto fail;
 	}
 	*out = s;
@@ -686,9 +815,28 @@ set_error(struct tf_tls *t, int sslerr)
  * each SSL call, and clearing it costs about as much as a small SSL_read.
  * Instead of clearing it before every call on the hot path, every path
  * that may leave an error clears it after: set_error() (each failed SSL
- * call ends there), tls_new() and tf_tls_connect() on failure, and
- * tf_tls_close_notify(). Workers make no other BoringSSL calls.
+ * call ends there), tls_new() and tf_tls_connect() on failure,
+ * flush_tickets() and tf_tls_close_notify(). Workers make no other
+ * BoringSSL calls.
  */
+
+/*
+ * A TLS 1.3 server holds its NewSessionTickets back until its first write
+ * (BoringSSL does, so that a client that never reads cannot stall it). A
+ * write of nothing sends them now, at the end of the handshake, while the
+ * ciphertext buffer has room for them, instead of in front of the first
+ * response, whose room the connection counts for one record only. Should
+ * they not fit now, they stay queued for the first write.
+ */
+static void
+flush_tickets(struct tf_tls *t)
+{
+	static const char nothing[1];
+
+	ERR_clear_error();
+	(void)SSL_write(t->ssl, nothing, 0);
+	ERR_clear_error();
+}
 
 int
 tf_tls_handshake(struct tf_tls *t)
@@ -696,8 +844,11 @@ tf_tls_handshake(struct tf_tls *t)
 	int r, e;
 
 	r = SSL_do_handshake(t->ssl);
-	if (r == 1)
+	if (r == 1) {
+		if (t->server != NULL)
+			flush_tickets(t);
 		return TF_TLS_OK;
+	}
 	e = SSL_get_error(t->ssl, r);
 	switch (e) {
 	case SSL_ERROR_WANT_READ:
@@ -783,6 +934,12 @@ uint16_t
 tf_tls_version_id(const struct tf_tls *t)
 {
 	return (uint16_t)SSL_version(t->ssl);
+}
+
+int
+tf_tls_resumed(const struct tf_tls *t)
+{
+	return SSL_session_reused(t->ssl);
 }
 
 const char *

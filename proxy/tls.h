@@ -15,6 +15,7 @@
 struct tf_buf;
 struct tf_hello;
 struct tf_listener_conf;
+struct tf_tickets;
 
 /* Server side of one listener: SSL_CTX plus its certificates. */
 struct tf_tls_server;
@@ -55,11 +56,15 @@ enum {
 
 /*
  * Builds the server context of a listener: certificates (each one loaded,
- * checked against its key), floor, suites, ALPN. Errors say
- * "FILE:LINE: message" at the directive that failed. Returns 0 or -1.
+ * checked against its key), floor, suites, ALPN, and resumption: session
+ * tickets sealed with tk's keys (which must outlive the context), bound to
+ * this listener and its certificates; tk NULL: no tickets, so no
+ * resumption. No session cache either way. Errors say "FILE:LINE:
+ * message" at the directive that failed. Returns 0 or -1.
  */
 int tf_tls_server_new(const struct tf_listener_conf *lc,
-    struct tf_tls_server **out, char *err, size_t errlen);
+    struct tf_tickets *tk, struct tf_tls_server **out, char *err,
+    size_t errlen);
 void tf_tls_server_free(struct tf_tls_server *s);
 
 /* Builds the upstream client context: TLS 1.2+, the CA file, verify. */
@@ -106,6 +111,8 @@ const char *tf_tls_error_text(const struct tf_tls *t);
  * and the IIS crypt_* hex values; valid after the handshake. */
 const char *tf_tls_version(const struct tf_tls *t);
 uint16_t tf_tls_version_id(const struct tf_tls *t);
+/* 1 when the handshake resumed a session (a ticket), 0 for a full one. */
+int tf_tls_resumed(const struct tf_tls *t);
 const char *tf_tls_cipher(const struct tf_tls *t);
 void tf_tls_iis_crypt(const struct tf_tls *t, char proto[8], char cipher[8],
     char hash[8], char kx[8]);

@@ -79,6 +79,7 @@ FAMILIES = {  # as the parser names them: a counter loses its _total
     "tlsfloor_connections": "counter",
     "tlsfloor_connections_active": "gauge",
     "tlsfloor_handshakes": "counter",
+    "tlsfloor_handshakes_resumed": "counter",
     "tlsfloor_legacy_clients": "counter",
     "tlsfloor_handshake_failures": "counter",
     "tlsfloor_requests": "counter",
@@ -151,6 +152,8 @@ def snap(url, listeners):
         want.append("tlsfloor_connections_total{%s}" % L)
         want.append("tlsfloor_connections_active{%s}" % L)
         want += ["tlsfloor_handshakes_total{%s,version=%s}" % (L, v)
+                 for v in VERSIONS[2:]]
+        want += ["tlsfloor_handshakes_resumed_total{%s,version=%s}" % (L, v)
                  for v in VERSIONS[2:]]
         want += ["tlsfloor_legacy_clients_total{%s,offered=%s,action=%s}"
                  % (L, v, a) for v in VERSIONS for a in ACTIONS]
@@ -299,6 +302,7 @@ delta "TLS 1.3 x3, TLS 1.2 x1, one 404" "$WORK/s0" "$WORK/s1" \
     'tlsfloor_handshakes_total{listener=edge,version=TLS1.2}=1' \
     'tlsfloor_handshakes_total{listener=edge,version=TLS1.1}=0' \
     'tlsfloor_handshakes_total{listener=edge,version=TLS1.0}=0' \
+    'tlsfloor_handshakes_resumed_total{listener=edge,version=TLS1.3}=0' \
     'tlsfloor_requests_total{listener=edge,code=2xx}=3' \
     'tlsfloor_requests_total{listener=edge,code=4xx}=1' \
     'tlsfloor_requests_total{listener=edge,code=5xx}=0' \

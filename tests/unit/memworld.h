@@ -440,7 +440,7 @@ mw_world_new(const char *extra)
 	w->cfg = tf_config_load(path, err, sizeof(err));
 	if (w->cfg == NULL)
 		TEST_FAIL("%s", err);
-	if (tf_runtime_new(w->cfg, &w->rt, err, sizeof(err)) != 0)
+	if (tf_runtime_new(w->cfg, NULL, &w->rt, err, sizeof(err)) != 0)
 		TEST_FAIL("%s", err);
 	ASSERT_OK(tf_log_open(TF_STREAM_ERROR, &w->cfg->error_log, err,
 	    sizeof(err)));

@@ -139,6 +139,7 @@ TEST(render_zeros_from_the_start)
 		{ "tlsfloor_connections_total", "counter" },
 		{ "tlsfloor_connections_active", "gauge" },
 		{ "tlsfloor_handshakes_total", "counter" },
+		{ "tlsfloor_handshakes_resumed_total", "counter" },
 		{ "tlsfloor_legacy_clients_total", "counter" },
 		{ "tlsfloor_handshake_failures_total", "counter" },
 		{ "tlsfloor_requests_total", "counter" },
@@ -172,9 +173,14 @@ TEST(render_zeros_from_the_start)
 		snprintf(line, sizeof(line), "tlsfloor_handshakes_total"
 		    "{listener=\"edge\",version=\"%s\"} 0", versions[i]);
 		has_line(s, line);
+		snprintf(line, sizeof(line), "tlsfloor_handshakes_resumed_total"
+		    "{listener=\"edge\",version=\"%s\"} 0", versions[i]);
+		has_line(s, line);
 	}
 	/* No SSL handshake ever completes: no series for those. */
 	no_line_prefix(s, "tlsfloor_handshakes_total{listener=\"edge\","
+	    "version=\"SSL");
+	no_line_prefix(s, "tlsfloor_handshakes_resumed_total{listener=\"edge\","
 	    "version=\"SSL");
 	for (i = 0; i < TF_ARRAY_SIZE(versions); i++)
 		for (j = 0; j < TF_ARRAY_SIZE(actions); j++) {
@@ -219,6 +225,7 @@ TEST(render_counts)
 	TF_METRIC_INC(e, handshakes[tf_metrics_version_index(0x0304)]);
 	TF_METRIC_INC(e, handshakes[tf_metrics_version_index(0x0304)]);
 	TF_METRIC_INC(e, handshakes[TF_M_TLS12]);
+	TF_METRIC_INC(e, handshakes_resumed[TF_M_TLS13]);
 	TF_METRIC_INC(e, legacy[TF_M_TLS10][tf_metrics_action_index(
 	    "refused")]);
 	TF_METRIC_INC(e, legacy[TF_M_SSL20][TF_M_REFUSED]);
@@ -245,6 +252,10 @@ TEST(render_counts)
 	    "version=\"TLS1.2\"} 1");
 	has_line(s, "tlsfloor_handshakes_total{listener=\"edge\","
 	    "version=\"TLS1.1\"} 0");
+	has_line(s, "tlsfloor_handshakes_resumed_total{listener=\"edge\","
+	    "version=\"TLS1.3\"} 1");
+	has_line(s, "tlsfloor_handshakes_resumed_total{listener=\"edge\","
+	    "version=\"TLS1.2\"} 0");
 	has_line(s, "tlsfloor_legacy_clients_total{listener=\"edge\","
 	    "offered=\"TLS1.0\",action=\"refused\"} 1");
 	has_line(s, "tlsfloor_legacy_clients_total{listener=\"edge\","
