@@ -593,6 +593,8 @@ proxy_upstream(struct tf_conn *c)
 {
 	struct tf_leg *leg = c->upstream;
 	enum tf_ex_event ev;
+	size_t room, got;
+	char *p;
 	int r;
 
 	if (c->up != TF_CONN_UP_READY)
@@ -607,8 +609,14 @@ proxy_upstream(struct tf_conn *c)
 		return;
 	}
 	tf_leg_flush(leg);
-	r = tf_leg_decrypt(leg, &c->x.uplain);
-	ev = tf_exchange_response(&c->x);
+	if ((p = tf_exchange_direct(&c->x, &room)) != NULL) {
+		/* Body bytes go straight where the client's come from. */
+		r = tf_leg_decrypt_to(leg, p, room, &got);
+		ev = tf_exchange_direct_done(&c->x, got);
+	} else {
+		r = tf_leg_decrypt(leg, &c->x.uplain);
+		ev = tf_exchange_response(&c->x);
+	}
 	if (ev == TF_EX_BAD) {
 		upstream_failed(c, 502, TF_M_UP_BAD_RESPONSE, c->x.why);
 		return;

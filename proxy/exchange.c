@@ -237,6 +237,28 @@ tf_exchange_response(struct tf_exchange *x)
 	return resp->state == TF_HTTP_ST_DONE ? TF_EX_DONE : TF_EX_NONE;
 }
 
+char *
+tf_exchange_direct(struct tf_exchange *x, size_t *room)
+{
+	if (x->ws == NULL || !x->active || tf_buf_len(&x->uplain) != 0 ||
+	    (*room = tf_http_direct_room(&x->ws->resp)) == 0)
+		return NULL;
+	return tf_buf_tail(&x->to_client);
+}
+
+enum tf_ex_event
+tf_exchange_direct_done(struct tf_exchange *x, size_t n)
+{
+	struct tf_http *resp = &x->ws->resp;
+	size_t before = tf_buf_len(&x->to_client);
+
+	if (n > 0) {
+		TF_ASSERT(tf_http_feed_direct(resp, n) == n);
+		x->resp_bytes += tf_buf_len(&x->to_client) - before;
+	}
+	return resp->state == TF_HTTP_ST_DONE ? TF_EX_DONE : TF_EX_NONE;
+}
+
 enum tf_ex_event
 tf_exchange_upstream_eof(struct tf_exchange *x)
 {

@@ -123,6 +123,16 @@ enum tf_ex_event tf_exchange_request(struct tf_exchange *x, uint64_t now,
 enum tf_ex_event tf_exchange_response(struct tf_exchange *x);
 
 /*
+ * Where response body bytes may be decrypted straight into, skipping a
+ * copy: returns the place and *room (at most that many bytes), or NULL
+ * when the response is not at such a body (then tf_exchange_response()).
+ * tf_exchange_direct_done() takes the n bytes written there, as
+ * tf_exchange_response() would.
+ */
+char *tf_exchange_direct(struct tf_exchange *x, size_t *room);
+enum tf_ex_event tf_exchange_direct_done(struct tf_exchange *x, size_t n);
+
+/*
  * The upstream ended while the response was being read: completes a
  * response delimited by the end of the connection. TF_EX_DONE, or
  * TF_EX_BAD when the response was cut short.

@@ -234,6 +234,11 @@ framing_listed_in_connection(const struct tf_http *h)
 static void
 emit(struct tf_http *h, const void *p, size_t n)
 {
+	/* Body bytes placed at the tail already (tf_http_feed_direct). */
+	if (p == tf_buf_tail(h->out)) {
+		tf_buf_commit(h->out, n);
+		return;
+	}
 	/* tf_http_out_need() reserved the room: running out is a bug. */
 	TF_ASSERT(tf_buf_append(h->out, p, n) == 0);
 }
@@ -836,6 +841,28 @@ tf_http_feed(struct tf_http *h, char *p, size_t n)
 		return feed_error(h, used + (size_t)(llhttp_get_error_pos(
 		    &h->parser) - p));
 	}
+}
+
+size_t
+tf_http_direct_room(struct tf_http *h)
+{
+	uint64_t left = h->parser.content_length;
+	size_t room;
+
+	if (h->state != TF_HTTP_ST_BODY || h->chunked_out || h->ck != CK_OFF ||
+	    !(h->parser.flags & F_CONTENT_LENGTH) || left == 0)
+		return 0;
+	if (tf_buf_tailroom(h->out) < left)
+		tf_buf_compact(h->out);
+	room = tf_buf_tailroom(h->out);
+	return left < room ? (size_t)left : room;
+}
+
+size_t
+tf_http_feed_direct(struct tf_http *h, size_t n)
+{
+	TF_ASSERT(n <= tf_http_direct_room(h));
+	return tf_http_feed(h, tf_buf_tail(h->out), n);
 }
 
 uint64_t

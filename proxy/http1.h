@@ -144,6 +144,16 @@ size_t tf_http_feed(struct tf_http *h, char *p, size_t n);
 uint64_t tf_http_feed_buf(struct tf_http *h, struct tf_buf *src,
     uint64_t *consumed);
 
+/*
+ * A body with a Content-Length, passed on as it is, need not be copied:
+ * tf_http_direct_room() says how many of its next bytes may be written
+ * straight at the tail of h->out (0: none, the message is not such a
+ * body), and tf_http_feed_direct() then parses the n bytes written there
+ * in place. Returns what tf_http_feed() returns.
+ */
+size_t tf_http_direct_room(struct tf_http *h);
+size_t tf_http_feed_direct(struct tf_http *h, size_t n);
+
 /* The peer closed: completes a read-to-close message. Returns 0 when the
  * message is now complete, -1 when it was cut short. */
 int tf_http_finish(struct tf_http *h);

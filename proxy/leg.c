@@ -239,27 +239,23 @@ tf_leg_encrypt(struct tf_leg *leg, struct tf_buf *src)
 }
 
 int
-tf_leg_decrypt(struct tf_leg *leg, struct tf_buf *dst)
+tf_leg_decrypt_to(struct tf_leg *leg, char *p, size_t n, size_t *got)
 {
+	*got = 0;
 	/* Reading may answer (an alert, a key update): out too. */
 	if (tf_leg_hold(leg) != 0)
 		return TF_TLS_ERROR;
-	for (;;) {
+	while (*got < n) {
 		long r;
 
-		if (tf_buf_tailroom(dst) == 0)
-			tf_buf_compact(dst);
-		if (tf_buf_tailroom(dst) == 0)
-			return TF_TLS_AGAIN;
-		r = tf_tls_read(leg->tls, tf_buf_tail(dst),
-		    tf_buf_tailroom(dst));
+		r = tf_tls_read(leg->tls, p + *got, n - *got);
 		if (r == TF_TLS_AGAIN && leg->eof && tf_buf_len(&leg->in) == 0)
 			return TF_TLS_EOF; /* closed without notify */
 		if (r == TF_TLS_EOF || r == TF_TLS_ERROR)
 			leg->eof = 1;
 		if (r <= 0)
 			return (int)r;
-		tf_buf_commit(dst, (size_t)r);
+		*got += (size_t)r;
 		/* No ciphertext left and nothing decrypted held: another
 		 * read could only say so (BoringSSL keeps a partial record
 		 * itself, which needs more bytes anyway). */
@@ -267,6 +263,23 @@ tf_leg_decrypt(struct tf_leg *leg, struct tf_buf *dst)
 		    tf_tls_pending(leg->tls) == 0)
 			return TF_TLS_AGAIN;
 	}
+	return TF_TLS_AGAIN;
+}
+
+int
+tf_leg_decrypt(struct tf_leg *leg, struct tf_buf *dst)
+{
+	size_t got;
+	int r;
+
+	if (tf_buf_tailroom(dst) < TF_LEG_READ_MIN)
+		tf_buf_compact(dst);
+	if (tf_buf_tailroom(dst) == 0)
+		return tf_leg_hold(leg) != 0 ? TF_TLS_ERROR : TF_TLS_AGAIN;
+	r = tf_leg_decrypt_to(leg, tf_buf_tail(dst), tf_buf_tailroom(dst),
+	    &got);
+	tf_buf_commit(dst, got);
+	return r;
 }
 
 int

@@ -138,6 +138,12 @@ int tf_leg_flush(struct tf_leg *leg);
 int tf_leg_encrypt(struct tf_leg *leg, struct tf_buf *src);
 
 /*
+ * Decrypts into the n bytes at p; *got says how many were written. Returns
+ * as tf_leg_decrypt().
+ */
+int tf_leg_decrypt_to(struct tf_leg *leg, char *p, size_t n, size_t *got);
+
+/*
  * Decrypts into dst while dst has room. Returns TF_TLS_AGAIN (nothing
  * more now), TF_TLS_EOF (close_notify, or the transport ended with no
  * bytes left) or TF_TLS_ERROR; after either of the last two, eof is set.
