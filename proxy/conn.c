@@ -488,6 +488,9 @@ client_handshake(struct tf_conn *c)
 	}
 	c->st = TF_CONN_ST_PROXYING;
 	c->established = 1;
+	/* Responses must not wait for an ACK of the tickets; a refused
+	 * client, one write and gone, never needed this. */
+	tf_leg_nodelay(&c->client);
 	free(c->hello);
 	c->hello = NULL;
 	c->x.ja4 = c->ja4[0] ? c->ja4 : NULL;
@@ -893,7 +896,6 @@ tf_conn_accept(void *arg, struct tf_lstn *l, uv_stream_t *server)
 		tf_conn_close(c, "accept failed");
 		return 0;
 	}
-	uv_tcp_nodelay(&c->client.tcp, 1);
 	tf_conn_start(c, (struct sockaddr *)&ss);
 	return 0;
 }

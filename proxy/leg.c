@@ -218,17 +218,18 @@ tf_leg_encrypt(struct tf_leg *leg, struct tf_buf *src)
 	if (tf_buf_len(src) > 0 && tf_leg_hold(leg) != 0)
 		return TF_TLS_ERROR;
 	while (tf_buf_len(src) > 0) {
-		size_t n = tf_buf_len(src);
+		size_t n = tf_buf_len(src), room;
 
 		if (n > TF_TLS_MAX_PLAIN)
 			n = TF_TLS_MAX_PLAIN;
-		if (tf_buf_tailroom(&leg->out) < n + TF_TLS_RECORD_OVERHEAD) {
+		room = tf_tls_write_room(leg->tls, n);
+
+		if (tf_buf_tailroom(&leg->out) < room) {
 			/* Bytes under a send must stay where they are. */
 			if (leg->sending)
 				break;
 			tf_buf_compact(&leg->out);
-			if (tf_buf_tailroom(&leg->out) <
-			    n + TF_TLS_RECORD_OVERHEAD)
+			if (tf_buf_tailroom(&leg->out) < room)
 				break;
 		}
 		if (tf_tls_write(leg->tls, tf_buf_head(src), n) != 0)
@@ -398,6 +399,13 @@ static const struct tf_leg_ops tcp_ops = {
 	.send = tcp_send,
 	.close = tcp_close,
 };
+
+void
+tf_leg_nodelay(struct tf_leg *leg)
+{
+	if (leg->ops == &tcp_ops && leg->open)
+		uv_tcp_nodelay(&leg->tcp, 1);
+}
 
 int
 tf_leg_tcp_init(struct tf_leg *leg, uv_loop_t *loop)

@@ -99,6 +99,9 @@ void tf_leg_init(struct tf_leg *leg, struct tf_mcache *cache, tf_leg_cb *cb,
  */
 int tf_leg_tcp_init(struct tf_leg *leg, uv_loop_t *loop);
 
+/* TCP_NODELAY on a TCP transport: small writes go at once. */
+void tf_leg_nodelay(struct tf_leg *leg);
+
 /* Sets another transport (tests). */
 void tf_leg_open(struct tf_leg *leg, const struct tf_leg_ops *ops);
 

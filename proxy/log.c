@@ -1,8 +1,10 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -231,10 +233,79 @@ write_all(int fd, const char *p, size_t n)
 	}
 }
 
+/*
+ * Records a thread holds back until tf_log_flush(): whole lines only, one
+ * write(2) of several whole lines on an O_APPEND descriptor still never
+ * interleaves with another thread's. A thread's batch is flushed when it
+ * ends, too (the key's destructor).
+ */
+struct batch {
+	size_t len[TF_STREAM_COUNT];
+	char buf[TF_STREAM_COUNT][TF_LOG_BATCH];
+};
+
+static pthread_key_t batch_key;
+static pthread_once_t batch_once = PTHREAD_ONCE_INIT;
+
+static void
+batch_flush(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < TF_STREAM_COUNT; i++) {
+		int fd = atomic_load(&outs[i].fd);
+
+		if (b->len[i] > 0 && fd >= 0)
+			write_all(fd, b->buf[i], b->len[i]);
+		b->len[i] = 0;
+	}
+}
+
+static void
+batch_destroy(void *p)
+{
+	batch_flush(p);
+	free(p);
+}
+
+static void
+batch_key_init(void)
+{
+	TF_ASSERT(pthread_key_create(&batch_key, batch_destroy) == 0);
+}
+
+int
+tf_log_batch(void)
+{
+	struct batch *b;
+
+	pthread_once(&batch_once, batch_key_init);
+	if (pthread_getspecific(batch_key) != NULL)
+		return 0;
+	b = calloc(1, sizeof(*b));
+	if (b == NULL || pthread_setspecific(batch_key, b) != 0) {
+		free(b);
+		return -1;
+	}
+	return 0;
+}
+
+void
+tf_log_flush(void)
+{
+	struct batch *b;
+
+	pthread_once(&batch_once, batch_key_init);
+	b = pthread_getspecific(batch_key);
+	if (b != NULL)
+		batch_flush(b);
+}
+
 void
 tf_log_record(enum tf_log_stream s, const char *line, size_t len)
 {
 	struct tf_log_out *o = &outs[s];
+	struct batch *b;
 	int fd;
 
 	if (atomic_load(&o->syslog)) {
@@ -243,8 +314,21 @@ tf_log_record(enum tf_log_stream s, const char *line, size_t len)
 		return;
 	}
 	fd = atomic_load(&o->fd);
-	if (fd >= 0)
-		write_all(fd, line, len);
+	if (fd < 0)
+		return;
+	/* Diagnostics go at once; records wait for the batch's flush. */
+	if (s != TF_STREAM_ERROR && len <= TF_LOG_BATCH &&
+	    pthread_once(&batch_once, batch_key_init) == 0 &&
+	    (b = pthread_getspecific(batch_key)) != NULL) {
+		if (len > TF_LOG_BATCH - b->len[s]) {
+			write_all(fd, b->buf[s], b->len[s]);
+			b->len[s] = 0;
+		}
+		memcpy(b->buf[s] + b->len[s], line, len);
+		b->len[s] += len;
+		return;
+	}
+	write_all(fd, line, len);
 }
 
 void

@@ -52,8 +52,21 @@ void tf_log(enum tf_log_level lvl, const char *fmt, ...) TF_PRINTF(2, 3);
 void tf_logv(enum tf_log_level lvl, const char *fmt, va_list ap)
     TF_PRINTF(2, 0);
 
-/* Writes one complete record line (already ending in '\n'). */
+/* Writes one complete record line (already ending in '\n'), or adds it
+ * to this thread's batch (tf_log_batch). */
 void tf_log_record(enum tf_log_stream s, const char *line, size_t len);
+
+/* Bytes of records a thread holds back per stream, at most. */
+#define TF_LOG_BATCH 32768
+
+/*
+ * From now on, this thread's records wait in a batch until tf_log_flush()
+ * (which a worker calls once per loop turn, before it waits for I/O) or
+ * until the thread ends; diagnostics still go at once. 0, or -1 when out
+ * of memory (records then go at once).
+ */
+int tf_log_batch(void);
+void tf_log_flush(void);
 
 /* Returns 1 when the stream goes anywhere. */
 int tf_log_enabled(enum tf_log_stream s);

@@ -130,14 +130,13 @@ struct tf_leg *
 tf_pool_take(struct tf_pool *p, const void *target, const void *ctx)
 {
 	struct tf_pool_entry *e;
-	struct tf_leg *leg;
 
 	TAILQ_FOREACH(e, &p->buckets[bucket_of(target, ctx)], by_key) {
 		if (e->target != target || e->ctx != ctx)
 			continue;
-		leg = unlink_entry(e);
-		tf_leg_want_read(leg, 0);
-		return leg;
+		/* Still reading: the taker goes on reading it (stopping and
+		 * starting again costs two epoll_ctl calls). */
+		return unlink_entry(e);
 	}
 	return NULL;
 }

@@ -52,7 +52,8 @@ int tf_pool_put(struct tf_pool *p, struct tf_leg *leg, const void *target,
     const void *ctx, struct tf_runtime *rt);
 
 /* Takes the most recently parked leg under {target, ctx}, or NULL. The
- * leg is the caller's, not reading, with no owner. */
+ * leg is the caller's, still reading, with no owner: the caller gives it
+ * one before the loop runs again. */
 struct tf_leg *tf_pool_take(struct tf_pool *p, const void *target,
     const void *ctx);
 

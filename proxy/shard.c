@@ -39,6 +39,22 @@ conn_gone_cb(struct tf_conns *set, struct tf_lstn *l)
 		uv_close((uv_handle_t *)&s->stop_timer, NULL);
 }
 
+/* Before the loop waits for I/O: the records of this turn, in one write
+ * per log. */
+static void
+flush_cb(uv_prepare_t *p)
+{
+	tf_log_flush();
+}
+
+/* On the worker's thread, first thing: its records go in batches. */
+static void
+batch_task(void *arg)
+{
+	if (tf_log_batch() != 0)
+		tf_log_warn("worker: out of memory: records written one by one");
+}
+
 int
 tf_shard_start(struct tf_shard *s, unsigned id, struct tf_runtime *rt,
     const struct tf_assign *a, size_t n)
@@ -60,6 +76,10 @@ tf_shard_start(struct tf_shard *s, unsigned id, struct tf_runtime *rt,
 	    &s->conns);
 	TF_ASSERT(uv_timer_init(&s->w.loop, &s->stop_timer) == 0);
 	s->stop_timer.data = s;
+	TF_ASSERT(uv_prepare_init(&s->w.loop, &s->flush) == 0);
+	uv_prepare_start(&s->flush, flush_cb);
+	uv_unref((uv_handle_t *)&s->flush);  /* the loop ends without it */
+	tf_mailbox_post(&s->w.mbox, batch_task, s);
 	r = tf_acceptors_apply(&s->acc, a, n);
 	if (r != 0)
 		return r;
@@ -92,6 +112,8 @@ stop_task(void *arg)
 	tf_pool_close(&s->pool);
 	tf_conns_stop(&s->conns);
 	tf_mailbox_close(&s->w.mbox);
+	/* What is left is written when the thread ends. */
+	uv_close((uv_handle_t *)&s->flush, NULL);
 	if (s->conns.n == 0)
 		uv_close((uv_handle_t *)&s->stop_timer, NULL);
 	else

@@ -28,6 +28,7 @@ struct tf_shard {
 	struct tf_pool pool;
 	struct tf_mcache cache;         /* buffers and HTTP workspaces */
 	uv_timer_t stop_timer;          /* shutdown-timeout */
+	uv_prepare_t flush;             /* writes the records of a loop turn */
 	int stopping;
 };
 

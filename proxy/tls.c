@@ -83,6 +83,7 @@ struct tf_tls {
 	void *hello_arg;
 	const char *err_reason;
 	char err_text[256];
+	int tickets_held;               /* a first write also sends tickets */
 };
 
 static BIO_METHOD *buf_method;
@@ -815,28 +816,9 @@ set_error(struct tf_tls *t, int sslerr)
  * each SSL call, and clearing it costs about as much as a small SSL_read.
  * Instead of clearing it before every call on the hot path, every path
  * that may leave an error clears it after: set_error() (each failed SSL
- * call ends there), tls_new() and tf_tls_connect() on failure,
- * flush_tickets() and tf_tls_close_notify(). Workers make no other
- * BoringSSL calls.
+ * call ends there), tls_new() and tf_tls_connect() on failure, and
+ * tf_tls_close_notify(). Workers make no other BoringSSL calls.
  */
-
-/*
- * A TLS 1.3 server holds its NewSessionTickets back until its first write
- * (BoringSSL does, so that a client that never reads cannot stall it). A
- * write of nothing sends them now, at the end of the handshake, while the
- * ciphertext buffer has room for them, instead of in front of the first
- * response, whose room the connection counts for one record only. Should
- * they not fit now, they stay queued for the first write.
- */
-static void
-flush_tickets(struct tf_tls *t)
-{
-	static const char nothing[1];
-
-	ERR_clear_error();
-	(void)SSL_write(t->ssl, nothing, 0);
-	ERR_clear_error();
-}
 
 int
 tf_tls_handshake(struct tf_tls *t)
@@ -845,8 +827,10 @@ tf_tls_handshake(struct tf_tls *t)
 
 	r = SSL_do_handshake(t->ssl);
 	if (r == 1) {
-		if (t->server != NULL)
-			flush_tickets(t);
+		/* A TLS 1.3 server holds its NewSessionTickets back until its
+		 * first write, which then carries them: one send for both. */
+		t->tickets_held = t->server != NULL &&
+		    SSL_version(t->ssl) >= TLS1_3_VERSION;
 		return TF_TLS_OK;
 	}
 	e = SSL_get_error(t->ssl, r);
@@ -890,8 +874,10 @@ tf_tls_write(struct tf_tls *t, const char *p, size_t n)
 
 	TF_ASSERT(n <= TF_TLS_MAX_PLAIN);
 	r = SSL_write(t->ssl, p, (int)n);
-	if (r == (int)n)
+	if (r == (int)n) {
+		t->tickets_held = 0;
 		return 0;
+	}
 	set_error(t, SSL_get_error(t->ssl, r));
 	return TF_TLS_ERROR;
 }
@@ -902,6 +888,13 @@ tf_tls_close_notify(struct tf_tls *t)
 	ERR_clear_error();
 	(void)SSL_shutdown(t->ssl);
 	ERR_clear_error();
+}
+
+size_t
+tf_tls_write_room(const struct tf_tls *t, size_t n)
+{
+	return n + TF_TLS_RECORD_OVERHEAD +
+	    (t->tickets_held ? TF_TLS_TICKETS_ROOM : 0);
 }
 
 size_t

@@ -50,8 +50,12 @@ enum {
 	TF_TLS_ERROR = -3,  /* fatal; see tf_tls_error_* */
 };
 
-/* Room a write of n plaintext bytes may take in the out buffer. */
+/* Room a write of n plaintext bytes may take in the out buffer: n plus
+ * this, plus TF_TLS_TICKETS_ROOM on a server's first write after a TLS
+ * 1.3 handshake (it carries the session tickets). tf_tls_write_room()
+ * says which. */
 #define TF_TLS_RECORD_OVERHEAD 256
+#define TF_TLS_TICKETS_ROOM 2048
 #define TF_TLS_MAX_PLAIN 16384
 
 /*
@@ -92,8 +96,11 @@ int tf_tls_handshake(struct tf_tls *t);
 long tf_tls_read(struct tf_tls *t, char *p, size_t n);
 
 /* Encrypts n <= TF_TLS_MAX_PLAIN bytes into out; the caller checks that
- * out has n + TF_TLS_RECORD_OVERHEAD bytes of space. 0 or TF_TLS_ERROR. */
+ * out has tf_tls_write_room(t, n) bytes of space. 0 or TF_TLS_ERROR. */
 int tf_tls_write(struct tf_tls *t, const char *p, size_t n);
+
+/* The room in out a write of n bytes needs. */
+size_t tf_tls_write_room(const struct tf_tls *t, size_t n);
 
 /* Queues a close_notify alert into out. */
 void tf_tls_close_notify(struct tf_tls *t);

@@ -129,7 +129,7 @@ handshake(struct tf_upstream *u)
 		tf_leg_want_read(leg, 1);
 		return;
 	}
-	tf_leg_want_read(leg, 0);
+	/* Still reading: the callee goes on from here. */
 	tf_leg_trim(leg);
 	tf_leg_set_owner(leg, NULL, NULL);
 	u->leg = NULL;

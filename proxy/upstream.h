@@ -24,7 +24,8 @@ struct tf_upstream;
 /*
  * Called once per opening unless it was cancelled, never from inside the
  * function that started it. On success leg is a leg with TLS established
- * and verified, now the callee's (give it an owner), and reason is -1; on
+ * and verified, still reading, now the callee's (give it an owner before
+ * returning), and reason is -1; on
  * failure leg is NULL, reason a TF_M_UP_* value and why a text for the
  * error log.
  */

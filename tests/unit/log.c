@@ -429,7 +429,65 @@ TEST(reopen_under_writers)
 	}
 }
 
+/* On a batching thread: records once per flush, several lines in one
+ * write; diagnostics at once; what is left when the thread ends. */
+static void *
+batching_thread(void *arg)
+{
+	const char *log = arg;
+
+	ASSERT_OK(tf_log_batch());
+	record(TF_STREAM_LEGACY, "a\n");
+	record(TF_STREAM_LEGACY, "b\n");
+	has_text(log, "");
+	tf_log_flush();
+	has_text(log, "a\nb\n");
+	record(TF_STREAM_LEGACY, "c\n");
+	return NULL;
+}
+
+TEST(batches)
+{
+	char log[PATH_MAX], err[PATH_MAX];
+	pthread_t t;
+	char *big;
+
+	setup();
+	path_of(log, "legacy.jsonl");
+	path_of(err, "error.log");
+	open_dest(TF_STREAM_LEGACY, TF_LOG_FILE, log);
+	open_dest(TF_STREAM_ERROR, TF_LOG_FILE, err);
+	ASSERT_OK(pthread_create(&t, NULL, batching_thread, log));
+	ASSERT_OK(pthread_join(t, NULL));
+	has_text(log, "a\nb\nc\n");       /* the thread's end wrote c */
+
+	/* This thread does not batch, until it asks to. */
+	record(TF_STREAM_LEGACY, "d\n");
+	has_text(log, "a\nb\nc\nd\n");
+	ASSERT_OK(tf_log_batch());
+	tf_log(TF_LOG_NOTICE, "at once");
+	big = slurp(err);
+	ASSERT(big != NULL && strstr(big, "[notice] at once\n") != NULL);
+	free(big);
+	/* A batch that fills is written to make room. */
+	big = malloc(TF_LOG_BATCH);
+	ASSERT(big != NULL);
+	memset(big, 'x', TF_LOG_BATCH - 1);
+	big[TF_LOG_BATCH - 1] = '\n';
+	record(TF_STREAM_LEGACY, "e\n");
+	tf_log_record(TF_STREAM_LEGACY, big, TF_LOG_BATCH);
+	free(big);
+	big = slurp(log);
+	ASSERT(big != NULL && strcmp(big, "a\nb\nc\nd\ne\n") == 0);
+	free(big);
+	tf_log_flush();
+	big = slurp(log);
+	ASSERT(big != NULL && strlen(big) == 10 + TF_LOG_BATCH);
+	free(big);
+}
+
 TEST_MAIN(
+	TEST_ENTRY(batches),
 	TEST_ENTRY(reopen_keeps_descriptor),
 	TEST_ENTRY(switch_keeps_descriptor),
 	TEST_ENTRY(error_log_back_to_stderr),

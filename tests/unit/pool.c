@@ -44,8 +44,8 @@ TEST(keys_are_two_pointers)
 	ASSERT(tf_pool_take(&p, &t0, &ctx0) == NULL);
 	ASSERT(tf_pool_take(&p, &t1, &ctx0) == c);
 	ASSERT_EQ(p.n, 0);
-	/* Taken legs are the caller's, unowned and not reading. */
-	ASSERT(a->cb == NULL && !a->reading);
+	/* Taken legs are the caller's, unowned and still reading. */
+	ASSERT(a->cb == NULL && a->reading);
 	tf_leg_destroy(a);
 	tf_leg_destroy(b);
 	tf_leg_destroy(c);

@@ -189,8 +189,8 @@ buf_to_bio(struct tf_buf *from, BIO *to)
 
 /*
  * One handshake of cl against s, offering offer (NULL: none), the floor
- * answering f. After it, the client reads what the server sent after the
- * handshake (TLS 1.3 tickets).
+ * answering f. After it, the server writes a byte, which carries TLS 1.3
+ * tickets, and the client reads it.
  */
 static void
 handshake(struct tf_tls_server *s, struct client *cl, SSL_SESSION *offer,
@@ -242,7 +242,12 @@ handshake(struct tf_tls_server *s, struct client *cl, SSL_SESSION *offer,
 	if (sfail)
 		out->server_error = tf_tls_error_reason(t);
 	if (out->ok) {
+		/* TLS 1.3 tickets go with the server's first write, as they
+		 * would with the first response. */
+		ASSERT_OK(tf_tls_write(t, "x", 1));
 		buf_to_bio(&o, rbio);
+		ASSERT_EQ(SSL_read(ssl, &b, 1), 1);
+		ASSERT_EQ(b, 'x');
 		ASSERT_EQ(SSL_read(ssl, &b, 1), -1);
 		ASSERT_EQ(SSL_get_error(ssl, -1), SSL_ERROR_WANT_READ);
 		out->client_resumed = SSL_session_reused(ssl);
