@@ -897,6 +897,12 @@ tf_tls_write_room(const struct tf_tls *t, size_t n)
 	    (t->tickets_held ? TF_TLS_TICKETS_ROOM : 0);
 }
 
+int
+tf_tls_has_pending(const struct tf_tls *t)
+{
+	return SSL_has_pending(t->ssl);
+}
+
 size_t
 tf_tls_pending(struct tf_tls *t)
 {

@@ -105,6 +105,10 @@ size_t tf_tls_write_room(const struct tf_tls *t, size_t n);
 /* Queues a close_notify alert into out. */
 void tf_tls_close_notify(struct tf_tls *t);
 
+/* True when the TLS engine holds anything a read could use: decrypted
+ * data or records not yet processed (it reads no further ahead). */
+int tf_tls_has_pending(const struct tf_tls *t);
+
 /* Bytes of decrypted data held inside the TLS engine. */
 size_t tf_tls_pending(struct tf_tls *t);
 
