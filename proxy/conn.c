@@ -359,6 +359,60 @@ hello_cb(void *arg, const struct tf_hello *h)
 }
 
 /*
+ * A hello below the floor is refused here, before any TLS state exists
+ * for it, with what BoringSSL would answer: a fatal protocol_version
+ * alert in a TLS 1.0 record. The legacy record was written by decide().
+ */
+static void
+refuse(struct tf_conn *c)
+{
+	static const char alert[] = { 0x15, 0x03, 0x01, 0x00, 0x02, 0x02,
+		0x46 };
+
+	tf_buf_consume(&c->client.in, tf_buf_len(&c->client.in));
+	if (tf_leg_hold(&c->client) != 0) {
+		tf_conn_close(c, "out of memory");
+		return;
+	}
+	if (tf_buf_append(&c->client.out, alert, sizeof(alert)) != 0)
+		abort(); /* the buffer is empty and large */
+	drain(c);
+}
+
+/*
+ * A TLS record: the ClientHello is read, put together when it spans
+ * records, and decided on before BoringSSL sees it; a refusal costs no
+ * TLS state at all. Returns as peek_first_bytes(); whatever these bytes
+ * cannot tell (not a ClientHello, too large, cut short by the end of the
+ * connection, malformed) is BoringSSL's to judge.
+ */
+static int
+peek_tls_hello(struct tf_conn *c, const uint8_t *p, size_t n)
+{
+	uint8_t frag[TF_HELLO_MAX_MSG];
+	const uint8_t *msg;
+	struct tf_hello *h;
+	long m;
+
+	m = tf_hello_assemble(p, n, frag, sizeof(frag), &msg);
+	if (m == 0 && !c->client.eof && n < c->client.in.cap)
+		return TF_TLS_AGAIN;
+	if (m <= 0 || (h = malloc(sizeof(*h))) == NULL)
+		return 0;
+	if (tf_hello_parse(h, msg + 4, (size_t)m - 4) != 0) {
+		free(h);
+		return 0;
+	}
+	if (decide(c, h) == TF_FLOOR_REFUSED) {
+		free(h);
+		refuse(c);
+		return -1;
+	}
+	c->hello = h;   /* for a handshake_failed record */
+	return 0;
+}
+
+/*
  * Looks at the first bytes before BoringSSL does, for what it never shows
  * the early callback as such: SSLv2-format hellos (it converts them, or
  * rejects pure SSLv2 outright) and plain HTTP. Returns 0 when the
@@ -394,6 +448,8 @@ peek_first_bytes(struct tf_conn *c)
 		drain(c);
 		return -1;
 	}
+	if (p[0] == 0x16)
+		return peek_tls_hello(c, p, n);
 	if (!(p[0] & 0x80))
 		return 0;
 	if (n < 2)
@@ -466,6 +522,16 @@ client_handshake(struct tf_conn *c)
 				tf_conn_close(c, "client closed before hello");
 			return;
 		}
+		/* TLS state only for a hello that goes on. */
+		c->client.tls = tf_tls_accept(c->l->server, &c->client.in,
+		    &c->client.out, hello_cb, c);
+		if (c->client.tls == NULL) {
+			tf_log_error("conn %llu: out of memory",
+			    (unsigned long long)c->id);
+			tf_conn_close(c, "out of memory");
+			return;
+		}
+		c->x.client_tls = c->client.tls;
 		c->st = TF_CONN_ST_HELLO;
 	}
 	r = tf_leg_handshake(&c->client);
@@ -858,15 +924,6 @@ tf_conn_start(struct tf_conn *c, const struct sockaddr *sa)
 	memcpy(&c->addr, sa, sa->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	tf_addr_format(sa, c->ip, sizeof(c->ip), &c->peer.client_port);
-	c->client.tls = tf_tls_accept(c->l->server, &c->client.in,
-	    &c->client.out, hello_cb, c);
-	if (c->client.tls == NULL) {
-		tf_log_error("conn %llu: out of memory",
-		    (unsigned long long)c->id);
-		tf_conn_close(c, "out of memory");
-		return;
-	}
-	c->x.client_tls = c->client.tls;
 	set_timer(c, TF_CONN_TM_HANDSHAKE, lc->handshake_timeout_ms);
 	tf_conn_pump(c);
 }

@@ -326,6 +326,55 @@ tf_hello_parse(struct tf_hello *h, const uint8_t *body, size_t len)
 	return rd_left(&r) == 0 ? 0 : -1;
 }
 
+long
+tf_hello_assemble(const uint8_t *p, size_t n, uint8_t *out, size_t outlen,
+    const uint8_t **msg)
+{
+	size_t have = 0, need = 0, off = 0;
+
+	while (off + 5 <= n) {
+		size_t rlen = (size_t)p[off + 3] << 8 | p[off + 4], take;
+
+		/* Handshake records of an SSL 3.0 or TLS version only. */
+		if (p[off] != 0x16 || p[off + 1] != 0x03 || rlen == 0 ||
+		    rlen > 16384)
+			return -1;
+		if (off + 5 + rlen > n)
+			return 0;               /* the record is not all here */
+		take = rlen;
+		if (have == 0 && rlen >= 4) {
+			if (p[off + 5] != 1)    /* not a ClientHello */
+				return -1;
+			need = 4 + ((size_t)p[off + 6] << 16 |
+			    (size_t)p[off + 7] << 8 | p[off + 8]);
+			if (need > outlen)
+				return -1;
+			if (rlen >= need) {     /* whole in one record */
+				*msg = p + off + 5;
+				return (long)need;
+			}
+		}
+		if (have + take > outlen)
+			take = outlen - have;
+		memcpy(out + have, p + off + 5, take);
+		have += take;
+		off += 5 + rlen;
+		if (need == 0 && have >= 4) {
+			if (out[0] != 1)
+				return -1;
+			need = 4 + ((size_t)out[1] << 16 | (size_t)out[2] << 8 |
+			    out[3]);
+			if (need > outlen)
+				return -1;
+		}
+		if (need != 0 && have >= need) {
+			*msg = out;
+			return (long)need;
+		}
+	}
+	return 0;
+}
+
 /*
  * Contract: rec starts at an SSLv2 record header, len bytes available
  * (bytes after the record are ignored). Only the 2-byte header form (high

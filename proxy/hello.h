@@ -18,6 +18,8 @@
 #define TF_TLS13_VERSION 0x0304
 
 #define TF_HELLO_MAX_CIPHERS 256
+/* The longest ClientHello read before the TLS library (with its header). */
+#define TF_HELLO_MAX_MSG (16384 + 4)
 #define TF_HELLO_MAX_EXTS 64
 #define TF_HELLO_MAX_LIST 64
 
@@ -68,6 +70,18 @@ int tf_hello_is_grease(uint16_t v);
  * compression_methods, extensions). Returns 0, or -1 if malformed.
  */
 int tf_hello_parse(struct tf_hello *h, const uint8_t *body, size_t len);
+
+/*
+ * Finds a whole ClientHello handshake message in the TLS records at p (n
+ * bytes received so far), its fragments put together when it spans
+ * records. Returns the message's length (its 4-byte header included) with
+ * *msg pointing at it, in p when one record holds it all, else in out
+ * (outlen bytes at most); 0 when more bytes are needed; -1 when these are
+ * not such records (another record type or version, a bad length, not a
+ * ClientHello, longer than outlen): the TLS library judges those.
+ */
+long tf_hello_assemble(const uint8_t *p, size_t n, uint8_t *out,
+    size_t outlen, const uint8_t **msg);
 
 /*
  * Parses an SSLv2-format CLIENT-HELLO record, starting at its 2-byte record

@@ -239,5 +239,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			free(rec);
 		}
 	}
+
+	/* conn.c reads TLS records as they come: put together, then parsed
+	 * as conn.c does (the body after the 4-byte header). */
+	if (size >= 1 && data[0] == 0x16) {
+		static uint8_t frag[TF_HELLO_MAX_MSG];
+		const uint8_t *msg = NULL;
+		long m = tf_hello_assemble(data, size, frag, sizeof(frag),
+		    &msg);
+
+		CHECK(m >= -1 && m <= (long)sizeof(frag));
+		if (m > 0) {
+			CHECK(m >= 4);
+			CHECK(msg == frag || (msg > data && msg + m <=
+			    data + size));
+			if (tf_hello_parse(&h, msg + 4, (size_t)m - 4) == 0)
+				check_hello(&h, TF_HELLO_FMT_TLS, small);
+		}
+	}
 	return 0;
 }

@@ -1025,7 +1025,92 @@ TEST(max_known_version)
 	ASSERT_EQ(tf_hello_max_known_version(&h), TF_TLS10_VERSION);
 }
 
+/* A ClientHello of len bytes (header included): type 1, then filler. */
+static void
+fake_hello(uint8_t *m, size_t len)
+{
+	size_t i;
+
+	m[0] = 1;
+	m[1] = (uint8_t)((len - 4) >> 16);
+	m[2] = (uint8_t)((len - 4) >> 8);
+	m[3] = (uint8_t)(len - 4);
+	for (i = 4; i < len; i++)
+		m[i] = (uint8_t)i;
+}
+
+/* Puts msg into records of at most frag bytes each; returns the size. */
+static size_t
+records(uint8_t *out, const uint8_t *msg, size_t len, size_t frag)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < len; i += frag) {
+		size_t n = len - i < frag ? len - i : frag;
+
+		out[o++] = 0x16;
+		out[o++] = 0x03;
+		out[o++] = 0x01;
+		out[o++] = (uint8_t)(n >> 8);
+		out[o++] = (uint8_t)n;
+		memcpy(out + o, msg + i, n);
+		o += n;
+	}
+	return o;
+}
+
+/* A hello whole in one record, or in fragments of any size, is put
+ * together; a cut one waits; what is no ClientHello record is declined. */
+TEST(assemble_hello)
+{
+	static uint8_t msg[TF_HELLO_MAX_MSG], wire[2 * TF_HELLO_MAX_MSG];
+	static uint8_t out[TF_HELLO_MAX_MSG];
+	static const size_t frags[] = { 1, 2, 3, 4, 5, 100, 517, 16384 };
+	const uint8_t *got;
+	size_t i, n, cut;
+
+	fake_hello(msg, 517);
+	n = records(wire, msg, 517, 16384);
+	ASSERT_EQ(tf_hello_assemble(wire, n, out, sizeof(out), &got), 517);
+	ASSERT(got == wire + 5);                /* in place */
+	for (i = 0; i < TF_ARRAY_SIZE(frags); i++) {
+		n = records(wire, msg, 517, frags[i]);
+		ASSERT_EQ(tf_hello_assemble(wire, n, out, sizeof(out), &got),
+		    517);
+		ASSERT(memcmp(got, msg, 517) == 0);
+		for (cut = 0; cut < n; cut += 7)
+			ASSERT_EQ(tf_hello_assemble(wire, cut, out,
+			    sizeof(out), &got), 0);
+	}
+	/* The largest there is, and one byte more. */
+	fake_hello(msg, TF_HELLO_MAX_MSG);
+	n = records(wire, msg, TF_HELLO_MAX_MSG, 16384);
+	ASSERT_EQ(tf_hello_assemble(wire, n, out, sizeof(out), &got),
+	    TF_HELLO_MAX_MSG);
+	ASSERT(memcmp(got, msg, TF_HELLO_MAX_MSG) == 0);
+	ASSERT_EQ(tf_hello_assemble(wire, n, out, sizeof(out) - 1, &got), -1);
+	/* Not a handshake record, a bad version or length, not a hello. */
+	fake_hello(msg, 517);
+	n = records(wire, msg, 517, 16384);
+	wire[0] = 0x17;
+	ASSERT_EQ(tf_hello_assemble(wire, n, out, sizeof(out), &got), -1);
+	wire[0] = 0x16;
+	wire[1] = 0x02;
+	ASSERT_EQ(tf_hello_assemble(wire, n, out, sizeof(out), &got), -1);
+	wire[1] = 0x03;
+	wire[3] = 0x41;                         /* 16640 > 16384 */
+	ASSERT_EQ(tf_hello_assemble(wire, n, out, sizeof(out), &got), -1);
+	wire[3] = 0x02;
+	wire[5] = 2;                            /* a ServerHello */
+	ASSERT_EQ(tf_hello_assemble(wire, n, out, sizeof(out), &got), -1);
+	msg[0] = 2;
+	n = records(wire, msg, 517, 2);         /* its type in a fragment */
+	ASSERT_EQ(tf_hello_assemble(wire, n, out, sizeof(out), &got), -1);
+	ASSERT_EQ(tf_hello_assemble(wire, 4, out, sizeof(out), &got), 0);
+}
+
 TEST_MAIN(
+	TEST_ENTRY(assemble_hello),
 	TEST_ENTRY(vectors_fingerprints),
 	TEST_ENTRY(vectors_truncated),
 	TEST_ENTRY(vectors_trailing_byte),
