@@ -150,47 +150,87 @@ on_header_value_complete(llhttp_t *p)
 	return 0;
 }
 
-static int
-name_is(const struct tf_http *h, const struct tf_http_field *f,
-    const char *name)
-{
-	size_t n = strlen(name);
+/* The fields the rewriting looks at by name; FK_OTHER for the rest. */
+enum field_kind {
+	FK_OTHER = 0,
+	/* Hop-by-hop (RFC 9110 7.6.1), plus the ones we set ourselves:
+	 * framing is re-emitted from the parser's view of the message. */
+	FK_CONNECTION,
+	FK_KEEP_ALIVE,
+	FK_PROXY_CONNECTION,
+	FK_TE,
+	FK_TRAILER,
+	FK_TRANSFER_ENCODING,
+	FK_UPGRADE,
+	FK_PROXY_AUTHENTICATE,
+	FK_PROXY_AUTHORIZATION,
+	FK_LAST_HOP = FK_PROXY_AUTHORIZATION,
+	FK_HOST,
+	FK_USER_AGENT,
+	FK_CONTENT_LENGTH,
+	FK_X_FORWARDED_FOR,
+	FK_X_FORWARDED_PROTO,
+};
 
+static const struct {
+	const char *name;
+	uint8_t len;
+	uint8_t kind;
+} known_fields[] = {
+#define KNOWN(n, k) { n, sizeof(n) - 1, k }
+	KNOWN("connection", FK_CONNECTION),
+	KNOWN("keep-alive", FK_KEEP_ALIVE),
+	KNOWN("proxy-connection", FK_PROXY_CONNECTION),
+	KNOWN("te", FK_TE),
+	KNOWN("trailer", FK_TRAILER),
+	KNOWN("transfer-encoding", FK_TRANSFER_ENCODING),
+	KNOWN("upgrade", FK_UPGRADE),
+	KNOWN("proxy-authenticate", FK_PROXY_AUTHENTICATE),
+	KNOWN("proxy-authorization", FK_PROXY_AUTHORIZATION),
+	KNOWN("host", FK_HOST),
+	KNOWN("user-agent", FK_USER_AGENT),
+	KNOWN("content-length", FK_CONTENT_LENGTH),
+	KNOWN("x-forwarded-for", FK_X_FORWARDED_FOR),
+	KNOWN("x-forwarded-proto", FK_X_FORWARDED_PROTO),
+#undef KNOWN
+};
+
+static int
+same_name(const struct tf_http *h, const struct tf_http_field *f,
+    const char *name, size_t n)
+{
 	return f->name_len == n &&
 	    strncasecmp(h->store + f->name, name, n) == 0;
 }
 
 /*
- * Hop-by-hop fields (RFC 9110 7.6.1), plus the ones we set ourselves.
- * Framing fields are re-emitted from the parser's view of the message.
+ * Once the head is complete: what each field is, and which ones a
+ * Connection header lists (its tokens compared with every field name once,
+ * instead of for every field emitted).
  */
-static int
-is_hop_by_hop(const struct tf_http *h, const struct tf_http_field *f)
+static void
+classify(struct tf_http *h)
 {
-	static const char *const names[] = {
-		"connection", "keep-alive", "proxy-connection", "te",
-		"trailer", "transfer-encoding", "upgrade",
-		"proxy-authenticate", "proxy-authorization",
-	};
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i < TF_ARRAY_SIZE(names); i++)
-		if (name_is(h, f, names[i]))
-			return 1;
-	return 0;
-}
+	for (i = 0; i < h->nfields; i++) {
+		struct tf_http_field *f = &h->fields[i];
 
-/* Returns 1 when a Connection header of the message lists this field. */
-static int
-listed_in_connection(const struct tf_http *h, const struct tf_http_field *f)
-{
-	size_t i;
-
+		f->kind = FK_OTHER;
+		f->listed = 0;
+		for (j = 0; j < TF_ARRAY_SIZE(known_fields); j++) {
+			if (same_name(h, f, known_fields[j].name,
+			    known_fields[j].len)) {
+				f->kind = known_fields[j].kind;
+				break;
+			}
+		}
+	}
 	for (i = 0; i < h->nfields; i++) {
 		const struct tf_http_field *c = &h->fields[i];
 		const char *v = h->store + c->value, *end = v + c->value_len;
 
-		if (!name_is(h, c, "connection"))
+		if (c->kind != FK_CONNECTION)
 			continue;
 		while (v < end) {
 			const char *tok;
@@ -202,12 +242,17 @@ listed_in_connection(const struct tf_http *h, const struct tf_http_field *f)
 			while (v < end && *v != ',' && *v != ' ' && *v != '\t')
 				v++;
 			len = (size_t)(v - tok);
-			if (len > 0 && len == f->name_len &&
-			    strncasecmp(tok, h->store + f->name, len) == 0)
-				return 1;
+			for (j = 0; len > 0 && j < h->nfields; j++)
+				if (same_name(h, &h->fields[j], tok, len))
+					h->fields[j].listed = 1;
 		}
 	}
-	return 0;
+}
+
+static int
+is_hop_by_hop(const struct tf_http_field *f)
+{
+	return f->kind != FK_OTHER && f->kind <= FK_LAST_HOP;
 }
 
 /*
@@ -223,9 +268,8 @@ framing_listed_in_connection(const struct tf_http *h)
 	for (i = 0; i < h->nfields; i++) {
 		const struct tf_http_field *f = &h->fields[i];
 
-		if ((name_is(h, f, "content-length") ||
-		    name_is(h, f, "transfer-encoding") ||
-		    name_is(h, f, "host")) && listed_in_connection(h, f))
+		if (f->listed && (f->kind == FK_CONTENT_LENGTH ||
+		    f->kind == FK_TRANSFER_ENCODING || f->kind == FK_HOST))
 			return 1;
 	}
 	return 0;
@@ -283,7 +327,7 @@ emit_transfer_encoding(struct tf_http *h)
 
 	h->chunked_out = (h->parser.flags & F_CHUNKED) != 0;
 	for (i = 0; i < h->nfields; i++)
-		if (name_is(h, &h->fields[i], "transfer-encoding"))
+		if (h->fields[i].kind == FK_TRANSFER_ENCODING)
 			emit_field(h, &h->fields[i]);
 }
 
@@ -302,14 +346,15 @@ request_head(struct tf_http *h)
 	llhttp_t *p = &h->parser;
 	struct tf_http_reqinfo *info = h->info;
 	const struct tf_http_field *xff[8], *host = NULL;
-	const char *rewritten;
+	const char *rewritten, *method;
 	size_t i, nxff = 0;
 	int has_host = 0;
 
 	memset(info, 0, sizeof(*info));
-	snprintf(info->method, sizeof(info->method), "%s",
-	    h->ext_method[0] ? h->ext_method :
-	    llhttp_method_name((llhttp_method_t)p->method));
+	method = h->ext_method[0] ? h->ext_method :
+	    llhttp_method_name((llhttp_method_t)p->method);
+	copy_bounded(info->method, sizeof(info->method), method,
+	    strlen(method));
 	copy_bounded(info->path, sizeof(info->path), h->store + h->url,
 	    h->url_len);
 	info->is_head = p->method == HTTP_HEAD;
@@ -318,7 +363,7 @@ request_head(struct tf_http *h)
 	for (i = 0; i < h->nfields; i++) {
 		const struct tf_http_field *f = &h->fields[i];
 
-		if (name_is(h, f, "host")) {
+		if (f->kind == FK_HOST) {
 			if (has_host++) {
 				h->why = "repeated Host header";
 				return -1;
@@ -326,7 +371,7 @@ request_head(struct tf_http *h)
 			copy_bounded(info->host, sizeof(info->host),
 			    h->store + f->value, f->value_len);
 			host = f;
-		} else if (name_is(h, f, "user-agent")) {
+		} else if (f->kind == FK_USER_AGENT) {
 			copy_bounded(info->user_agent,
 			    sizeof(info->user_agent), h->store + f->value,
 			    f->value_len);
@@ -377,15 +422,14 @@ request_head(struct tf_http *h)
 	for (i = 0; i < h->nfields; i++) {
 		const struct tf_http_field *f = &h->fields[i];
 
-		if (h->upgrade && name_is(h, f, "upgrade")) {
+		if (h->upgrade && f->kind == FK_UPGRADE) {
 			emit_field(h, f); /* this hop's Upgrade goes on */
 			continue;
 		}
-		if (is_hop_by_hop(h, f) || listed_in_connection(h, f) ||
-		    name_is(h, f, "host") ||
-		    name_is(h, f, "x-forwarded-proto"))
+		if (is_hop_by_hop(f) || f->listed || f->kind == FK_HOST ||
+		    f->kind == FK_X_FORWARDED_PROTO)
 			continue;
-		if (name_is(h, f, "x-forwarded-for")) {
+		if (f->kind == FK_X_FORWARDED_FOR) {
 			if (nxff == TF_ARRAY_SIZE(xff)) {
 				h->why = "too many X-Forwarded-For headers";
 				return -1;
@@ -446,11 +490,11 @@ response_head(struct tf_http *h)
 	for (i = 0; i < h->nfields; i++) {
 		const struct tf_http_field *f = &h->fields[i];
 
-		if (h->upgrade && name_is(h, f, "upgrade")) {
+		if (h->upgrade && f->kind == FK_UPGRADE) {
 			emit_field(h, f);
 			continue;
 		}
-		if (is_hop_by_hop(h, f) || listed_in_connection(h, f))
+		if (is_hop_by_hop(f) || f->listed)
 			continue;
 		emit_field(h, f);
 	}
@@ -482,6 +526,7 @@ on_headers_complete(llhttp_t *p)
 	struct tf_http *h = from_parser(p);
 	int r;
 
+	classify(h);
 	if (p->type == HTTP_REQUEST) {
 		if (request_head(h) != 0) {
 			if (h->status == 0)
@@ -662,37 +707,47 @@ ext_method(struct tf_http *h, const char *p, size_t n)
 static int
 scan_head(struct tf_http *h, const char *p, size_t n)
 {
-	size_t i;
+	const char *end = p + n;
 
-	for (i = 0; i < n && !h->scan_done; i++) {
-		unsigned char c = (unsigned char)p[i];
+	/* A line at a time: only its first byte that is not CR and the
+	 * byte before its LF matter (CRs alone do not count as content). */
+	while (p < end && !h->scan_done) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl != NULL ? nl : end, *q = p;
 
-		if (c == '\n') {
-			if (h->scan_prev != '\r') {
-				h->why = "bare LF in the head";
-				return -1;
+		while (q < stop && *q == '\r')
+			q++;
+		if (q < stop) {
+			if (h->scan_line_len == 0 && h->scan_lines > 0) {
+				if (*q == ' ' || *q == '\t') {
+					h->why = "obsolete line folding in the "
+					    "head";
+					return -1;
+				}
+				if (*q == ':') {
+					/* llhttp 8.1 reads ": x" as more of
+					 * the previous field's value. */
+					h->why = "empty header field name";
+					return -1;
+				}
 			}
-			if (h->scan_line_len > 0)
-				h->scan_lines++;
-			else if (h->scan_lines > 0)
-				h->scan_done = 1;
-			h->scan_line_len = 0;
-		} else if (c != '\r') {
-			if (h->scan_line_len == 0 && h->scan_lines > 0 &&
-			    (c == ' ' || c == '\t')) {
-				h->why = "obsolete line folding in the head";
-				return -1;
-			}
-			if (h->scan_line_len == 0 && h->scan_lines > 0 &&
-			    c == ':') {
-				/* llhttp 8.1 reads ": x" as more of the
-				 * previous field's value. */
-				h->why = "empty header field name";
-				return -1;
-			}
-			h->scan_line_len++;
+			h->scan_line_len = 1;
 		}
-		h->scan_prev = c;
+		if (stop > p)
+			h->scan_prev = (unsigned char)stop[-1];
+		if (nl == NULL)
+			break;
+		if (h->scan_prev != '\r') {
+			h->why = "bare LF in the head";
+			return -1;
+		}
+		if (h->scan_line_len > 0)
+			h->scan_lines++;
+		else if (h->scan_lines > 0)
+			h->scan_done = 1;
+		h->scan_line_len = 0;
+		h->scan_prev = '\n';
+		p = nl + 1;
 	}
 	return 0;
 }

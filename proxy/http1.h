@@ -30,6 +30,9 @@ enum tf_http_state {
 struct tf_http_field {
 	uint32_t name, name_len;    /* offsets into store */
 	uint32_t value, value_len;
+	uint8_t kind;               /* what the name is (http1.c), once the
+	                               head is complete */
+	uint8_t listed;             /* a Connection header names it */
 };
 
 struct tf_http_reqinfo;
@@ -88,7 +91,7 @@ struct tf_http {
 	/* Raw head scan (llhttp lets obs-fold and bare LF through). */
 	int at_start;           /* no byte of this message seen yet */
 	int scan_done;          /* the head's end was found */
-	int scan_line_len;      /* bytes on the current head line */
+	int scan_line_len;      /* the current head line has content */
 	int scan_lines;         /* lines seen in this head */
 	unsigned char scan_prev;
 	char ext_method[32];    /* a method llhttp does not know, or "" */
