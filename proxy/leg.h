@@ -27,8 +27,8 @@ struct tf_tls;
 
 #define TF_LEG_MAGIC 0x1e9a11e9
 
-/* Each ciphertext buffer: two full TLS records. */
-#define TF_LEG_BUF (16384 * 2)
+/* Each ciphertext buffer: a write carries three full TLS records. */
+#define TF_LEG_BUF (16384 * 4)
 /* A leg is read only while `in` has at least this much room. */
 #define TF_LEG_READ_MIN 4096
 
