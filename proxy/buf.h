@@ -46,14 +46,16 @@ static inline size_t tf_buf_len(const struct tf_buf *b)
 	return b->end - b->start;
 }
 
+/* A buffer without storage (one lent and returned) has no head or tail:
+ * NULL, not NULL plus an offset, which C leaves undefined. */
 static inline char *tf_buf_head(const struct tf_buf *b)
 {
-	return b->data + b->start;
+	return b->data != NULL ? b->data + b->start : NULL;
 }
 
 static inline char *tf_buf_tail(const struct tf_buf *b)
 {
-	return b->data + b->end;
+	return b->data != NULL ? b->data + b->end : NULL;
 }
 
 /* Room at the end without compacting. */

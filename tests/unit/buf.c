@@ -56,6 +56,11 @@ TEST(init_and_free)
 	memset(&zero, 0, sizeof(zero));
 	tf_buf_free(&zero);
 	ASSERT(zero.data == NULL);
+	/* A buffer with no storage (a leg between lent buffers) has a NULL
+	 * head and tail; the UBSan build checks that no offset is added to
+	 * NULL to get there. */
+	ASSERT(tf_buf_head(&b) == NULL);
+	ASSERT(tf_buf_tail(&zero) == NULL);
 }
 
 TEST(append_and_commit)
