@@ -193,8 +193,8 @@ upstream_open(struct tf_conn *c)
 	}
 	c->up = TF_CONN_UP_OPENING;
 	c->opening = c->set->open_upstream(c->set->loop, c->set->cache, t,
-	    c->l->client,
-	    c->l->conf->upstream_connect_timeout_ms, opened_cb, c);
+	    c->l->client, c->l->conf->upstream_connect_timeout_ms,
+	    opened_cb, c);
 }
 
 /* --- timers -------------------------------------------------------------- */
