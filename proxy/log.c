@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +29,16 @@ struct tf_log_out {
 	_Atomic int fd;     /* own, 2 until own exists, or -1: nowhere */
 	_Atomic int syslog; /* lines go to syslog(3) instead */
 	int own;            /* the stream's descriptor, or -1; control thread */
+	const char *name;   /* the directive, for diagnostics */
+	_Atomic uint64_t lost;  /* records the file refused */
+	_Atomic int failing;    /* the last write failed */
+	_Atomic int torn;       /* ... halfway through a line */
 };
 
 static struct tf_log_out outs[TF_STREAM_COUNT] = {
-	[TF_STREAM_ERROR] = { .fd = 2, .own = -1 },
-	[TF_STREAM_LEGACY] = { .fd = -1, .own = -1 },
-	[TF_STREAM_ACCESS] = { .fd = -1, .own = -1 },
+	[TF_STREAM_ERROR] = { .fd = 2, .own = -1, .name = "error-log" },
+	[TF_STREAM_LEGACY] = { .fd = -1, .own = -1, .name = "legacy-log" },
+	[TF_STREAM_ACCESS] = { .fd = -1, .own = -1, .name = "access-log" },
 };
 
 static const char *const level_names[] = {
@@ -233,6 +238,81 @@ write_all(int fd, const char *p, size_t n)
 	}
 }
 
+static uint64_t
+count_lines(const char *p, size_t n)
+{
+	const char *end = p + n;
+	uint64_t k = 0;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		k++;
+		p++;
+	}
+	return k;
+}
+
+/*
+ * The n bytes at p, whole records, could not be written (errno e): they
+ * are counted as lost, and the error log says so once, when the stream
+ * starts failing.
+ */
+static void
+records_lost(struct tf_log_out *o, const char *p, size_t n, int e)
+{
+	atomic_fetch_add_explicit(&o->lost, count_lines(p, n),
+	    memory_order_relaxed);
+	if (atomic_exchange(&o->failing, 1) == 0)
+		tf_log_error("%s: cannot write: %s; records are counted in "
+		    "tlsfloor_log_records_lost_total until writing works "
+		    "again", o->name, strerror(e));
+}
+
+/*
+ * Writes whole record lines to a record stream. When the file system
+ * refuses them (full, over quota, an I/O error), the gateway goes on
+ * serving: the lines that did not go are counted as lost, and writing
+ * resumes by itself once the file takes lines again, which the error log
+ * notes with the count lost so far. A line cut short by the failure is
+ * ended before the next one is written, so the file still holds one
+ * record a line (the cut one, counted as lost, is not valid JSON).
+ */
+static void
+write_records(struct tf_log_out *o, int fd, const char *p, size_t n)
+{
+	const char *start = p;
+	ssize_t w;
+
+	if (atomic_load_explicit(&o->torn, memory_order_relaxed) &&
+	    atomic_exchange(&o->torn, 0) && write(fd, "\n", 1) != 1) {
+		atomic_store(&o->torn, 1);
+		records_lost(o, p, n, errno);
+		return;
+	}
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (p > start && p[-1] != '\n')
+				atomic_store(&o->torn, 1);
+			records_lost(o, p, n, w < 0 ? errno : ENOSPC);
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	if (atomic_load_explicit(&o->failing, memory_order_relaxed) &&
+	    atomic_exchange(&o->failing, 0))
+		tf_log_notice("%s: writing again; %llu records lost so far",
+		    o->name, (unsigned long long)atomic_load(&o->lost));
+}
+
+uint64_t
+tf_log_lost(enum tf_log_stream s)
+{
+	return atomic_load_explicit(&outs[s].lost, memory_order_relaxed);
+}
+
 /*
  * Records a thread holds back until tf_log_flush(): whole lines only, one
  * write(2) of several whole lines on an O_APPEND descriptor still never
@@ -256,7 +336,7 @@ batch_flush(struct batch *b)
 		int fd = atomic_load(&outs[i].fd);
 
 		if (b->len[i] > 0 && fd >= 0)
-			write_all(fd, b->buf[i], b->len[i]);
+			write_records(&outs[i], fd, b->buf[i], b->len[i]);
 		b->len[i] = 0;
 	}
 }
@@ -321,14 +401,17 @@ tf_log_record(enum tf_log_stream s, const char *line, size_t len)
 	    pthread_once(&batch_once, batch_key_init) == 0 &&
 	    (b = pthread_getspecific(batch_key)) != NULL) {
 		if (len > TF_LOG_BATCH - b->len[s]) {
-			write_all(fd, b->buf[s], b->len[s]);
+			write_records(o, fd, b->buf[s], b->len[s]);
 			b->len[s] = 0;
 		}
 		memcpy(b->buf[s] + b->len[s], line, len);
 		b->len[s] += len;
 		return;
 	}
-	write_all(fd, line, len);
+	if (s == TF_STREAM_ERROR)
+		write_all(fd, line, len);
+	else
+		write_records(o, fd, line, len);
 }
 
 void

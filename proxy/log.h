@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common.h"
 
@@ -67,6 +68,12 @@ void tf_log_record(enum tf_log_stream s, const char *line, size_t len);
  */
 int tf_log_batch(void);
 void tf_log_flush(void);
+
+/*
+ * Records of the stream its file refused (full, over quota, I/O error)
+ * since the start: tlsfloor_log_records_lost_total. Any thread.
+ */
+uint64_t tf_log_lost(enum tf_log_stream s);
 
 /* Returns 1 when the stream goes anywhere. */
 int tf_log_enabled(enum tf_log_stream s);

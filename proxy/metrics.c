@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "log.h"
 #include "metrics.h"
 
 /* ------------------------------------------------------------------------
@@ -407,6 +408,16 @@ tf_metrics_render(char **out, size_t *len)
 	out_printf(&o,
 	    "tlsfloor_config_reloads_total{result=\"failed\"} %llu\n",
 	    (unsigned long long)LOAD(&reloads_failed));
+	out_family(&o, "tlsfloor_log_records_lost_total", "counter",
+	    "Records the log file refused (disk full, over quota, I/O "
+	    "error), by stream; the error log says when it starts and "
+	    "stops.");
+	out_printf(&o,
+	    "tlsfloor_log_records_lost_total{stream=\"legacy\"} %llu\n",
+	    (unsigned long long)tf_log_lost(TF_STREAM_LEGACY));
+	out_printf(&o,
+	    "tlsfloor_log_records_lost_total{stream=\"access\"} %llu\n",
+	    (unsigned long long)tf_log_lost(TF_STREAM_ACCESS));
 	out_family(&o, "tlsfloor_config_generation", "gauge",
 	    "Generation of the configuration in use (1 at start).");
 	out_printf(&o, "tlsfloor_config_generation %llu\n",

@@ -44,6 +44,8 @@ ORIGIN_ERR=$WORK/origin.stderr
 _tf_pids=          # every background process we started
 _tf_logs=          # every error log and stderr file a daemon wrote
 _tf_bad=           # problems found by stop_tlsfloor/cleanup
+_tf_mounts=        # file systems mounted under $WORK (mount_tmpfs)
+M_URL=             # the daemon's metrics server (tf_metrics_url)
 
 # ---------------------------------------------------------------------------
 # Outcomes
@@ -195,6 +197,9 @@ cleanup() {
 		_dump "$TF_ACCESS" "access log" 20
 		_dump "$TF_LEGACY" "legacy log" 20
 	fi
+	for _m in $_tf_mounts; do
+		umount "$_m" || umount -l "$_m"
+	done
 	if [ "${TF_KEEP:-0}" = 1 ]; then
 		echo "# work folder kept: $WORK" >&2
 	else
@@ -304,6 +309,17 @@ s.close()'
 # vmhwm_kb PID: the process's peak resident set size in kB.
 vmhwm_kb() {
 	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
+}
+
+# mount_tmpfs DIR SIZE: a tmpfs of SIZE (e.g. 256k) on DIR, under $WORK,
+# unmounted at teardown. Skips the test where it cannot mount (not root,
+# no mount namespace rights).
+mount_tmpfs() {
+	mkdir -p "$1"
+	mount -t tmpfs -o "size=$2,mode=0755" tlsfloor-test "$1" \
+	    2>"$WORK/mount.err" ||
+	    skip "cannot mount a tmpfs: $(cat "$WORK/mount.err")"
+	_tf_mounts="$1 $_tf_mounts"
 }
 
 # need CMD...: skips the test when a peer program is missing.
@@ -494,6 +510,28 @@ stop_tlsfloor() {
 		fail "tlsfloor died from signal $((_st - 128)) on SIGTERM"
 	fi
 	[ "$_st" -eq 0 ] || fail "tlsfloor exited with status $_st on SIGTERM"
+}
+
+# tf_metrics_url: sets M_URL to the metrics server the running daemon
+# announced last ("metrics: listening on ADDR:PORT").
+tf_metrics_url() {
+	wait_for 10 grep -q '\[notice\] metrics: listening on ' "$TF_ERRLOG" ||
+	    fail "no 'metrics: listening on' line"
+	M_URL=http://127.0.0.1:$(grep '\[notice\] metrics: listening on ' \
+	    "$TF_ERRLOG" | tail -n 1 | sed 's/.*:\([0-9][0-9]*\)$/\1/')
+}
+
+# tf_metric 'NAME{LABELS}': the sample's value now, or "none".
+tf_metric() {
+	curl -sS --max-time 10 "$M_URL/metrics" |
+	    awk -v k="$1" '$1 == k { v = $2 } END { print v == "" ? "none" : v }'
+}
+
+# tf_metric_sum NAME: the sum of every sample of NAME, whatever its labels.
+tf_metric_sum() {
+	curl -sS --max-time 10 "$M_URL/metrics" |
+	    awk -v k="$1" 'index($1, k "{") == 1 || $1 == k { v += $2 }
+	        END { print v + 0 }'
 }
 
 # tf_alive: fails the test when the daemon is no longer running.

@@ -86,6 +86,7 @@ FAMILIES = {  # as the parser names them: a counter loses its _total
     "tlsfloor_upstream_errors": "counter",
     "tlsfloor_config_reloads": "counter",
     "tlsfloor_config_generation": "gauge",
+    "tlsfloor_log_records_lost": "counter",
 }
 VERSIONS = ["SSL2.0", "SSL3.0", "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"]
 ACTIONS = ["refused", "allowed_audit", "allowed_exempt"]
@@ -146,7 +147,9 @@ def snap(url, listeners):
             bad.append("%s has no # HELP" % name)
     want = ["tlsfloor_config_reloads_total{result=ok}",
             "tlsfloor_config_reloads_total{result=failed}",
-            "tlsfloor_config_generation{}"]
+            "tlsfloor_config_generation{}",
+            "tlsfloor_log_records_lost_total{stream=legacy}",
+            "tlsfloor_log_records_lost_total{stream=access}"]
     for l in listeners:
         L = "listener=" + l
         want.append("tlsfloor_connections_total{%s}" % L)

@@ -41,22 +41,13 @@ EOF2
 # start: the daemon; sets P_EDGE, P_LEGACY and M_URL.
 start() {
 	start_tlsfloor "$WORK/t31.conf"
-	wait_for 10 grep -q '\[notice\] metrics: listening on ' "$TF_ERRLOG" ||
-	    fail "no metrics line"
+	tf_metrics_url
 	P_EDGE=$TF_PORT
 	P_LEGACY=$TF_PORT2
-	M_URL=http://127.0.0.1:$(grep '\[notice\] metrics: listening on ' \
-	    "$TF_ERRLOG" | tail -n 1 | sed 's/.*:\([0-9][0-9]*\)$/\1/')
-}
-
-# metric 'NAME{listener="L",version="V"}': its value now.
-metric() {
-	curl -sS --max-time 10 "$M_URL/metrics" |
-	    awk -v k="$1" '$1 == k { v = $2 } END { print v == "" ? "none" : v }'
 }
 
 resumed() {
-	metric "tlsfloor_handshakes_resumed_total{listener=\"$1\",version=\"$2\"}"
+	tf_metric "tlsfloor_handshakes_resumed_total{listener=\"$1\",version=\"$2\"}"
 }
 
 # sget PORT OUT ARGS...: a GET /echo through openssl s_client with ARGS
@@ -164,7 +155,7 @@ n=$(pyresume "$P_EDGE" 1.2 16) || fail "Python TLS 1.2 resumption: $n"
 assert_eq "$n" 16 "Python TLS 1.2 resumptions"
 assert_eq "$(resumed edge TLS1.3)" 17 "resumed TLS 1.3 after Python"
 assert_eq "$(resumed edge TLS1.2)" 17 "resumed TLS 1.2 after Python"
-assert_eq "$(metric 'tlsfloor_handshakes_total{listener="edge",version="TLS1.3"}')" \
+assert_eq "$(tf_metric 'tlsfloor_handshakes_total{listener="edge",version="TLS1.3"}')" \
     19 "TLS 1.3 handshakes, resumed ones included"
 
 # ---------------------------------------------------------------------------
@@ -190,7 +181,7 @@ wait_for 5 grep -q '"tls_version":"TLS1.0"' "$TF_ACCESS" ||
 rec=$(grep '"tls_version":"TLS1.0"' "$TF_ACCESS" | tail -n 1)
 assert_eq "$(echo "$rec" | jget "d['legacy']")" true "resumed TLS 1.0: legacy"
 assert_eq "$(resumed legacy TLS1.0)" 1 "resumed TLS 1.0 under audit"
-assert_eq "$(metric 'tlsfloor_legacy_clients_total{listener="legacy",offered="TLS1.0",action="allowed_audit"}')" \
+assert_eq "$(tf_metric 'tlsfloor_legacy_clients_total{listener="legacy",offered="TLS1.0",action="allowed_audit"}')" \
     2 "TLS 1.0 clients let in under audit"
 
 # Under enforce, the TLS 1.0 client is refused: no ticket at all.
