@@ -84,6 +84,9 @@ upstream_drop(struct tf_conn *c, int keep_request)
 	c->opening = NULL;
 	c->upstream = NULL;
 	c->up = TF_CONN_UP_NONE;
+	/* A kept request goes again from its start. */
+	c->replay = 0;
+	c->sent = 0;
 	tf_exchange_upstream_gone(&c->x, keep_request);
 }
 
@@ -177,17 +180,23 @@ opened_cb(void *arg, struct tf_leg *leg, int reason, const char *why)
 	tf_conn_pump(c);
 }
 
-/* An upstream connection for the request in flight: pooled, or new. */
+/*
+ * An upstream connection for the request in flight: pooled (unless
+ * from_pool is 0), or new. What goes on a pooled one is kept until it
+ * answers, in case the origin closed it just as it was taken.
+ */
 static void
-upstream_open(struct tf_conn *c)
+upstream_open(struct tf_conn *c, int from_pool)
 {
 	const struct tf_target *t = c->x.target;
 	struct tf_leg *leg = NULL;
 
 	c->up_target = t;
-	if (c->set->pool != NULL)
+	if (from_pool && c->set->pool != NULL)
 		leg = tf_pool_take(c->set->pool, t->pool_key, c->l->client);
 	if (leg != NULL) {
+		c->replay = 1;
+		c->sent = 0;
 		attach(c, leg);
 		return;
 	}
@@ -195,6 +204,65 @@ upstream_open(struct tf_conn *c)
 	c->opening = c->set->open_upstream(c->set->loop, c->set->cache, t,
 	    c->l->client, c->l->conf->upstream_connect_timeout_ms,
 	    opened_cb, c);
+}
+
+/* The pooled leg answered: what it was sent need not be kept. */
+static void
+replay_end(struct tf_conn *c)
+{
+	if (!c->replay)
+		return;
+	c->replay = 0;
+	tf_buf_consume(&c->x.to_up, c->sent);
+	c->sent = 0;
+}
+
+/*
+ * Encrypts the request bytes onto the upstream leg. Until a pooled leg
+ * answers, the bytes it was sent stay in to_up, past c->sent; keeping
+ * them never holds the request up: when the client's next bytes need the
+ * room they take, they go, and the request can no longer be sent again.
+ */
+static int
+send_upstream(struct tf_conn *c, struct tf_leg *leg)
+{
+	struct tf_buf unsent;
+	size_t n;
+	int r;
+
+	if (!c->replay)
+		return tf_leg_encrypt(leg, &c->x.to_up);
+	unsent = c->x.to_up;
+	tf_buf_consume(&unsent, c->sent);
+	n = tf_buf_len(&unsent);
+	r = tf_leg_encrypt(leg, &unsent);
+	c->sent += n - tf_buf_len(&unsent);
+	if (tf_exchange_request_blocked(&c->x))
+		replay_end(c);
+	return r;
+}
+
+/*
+ * A pooled leg failed before any byte of the response came: the origin
+ * closed it as it was reused (an idle timeout, a restart). The request,
+ * still whole in to_up, goes on a new connection when nothing of it was
+ * sent yet, or when its method is idempotent (RFC 9110, 9.2.2), as nginx
+ * does for its cached connections: an origin may have acted on a POST it
+ * then did not answer. Returns 1 when the request was sent off again.
+ */
+static int
+retry_fresh(struct tf_conn *c)
+{
+	if (!c->replay || !c->x.active ||
+	    (c->sent > 0 && !tf_exchange_idempotent(&c->x)))
+		return 0;
+	tf_log_info("conn %llu: upstream %s: a pooled connection closed as "
+	    "it was reused; the request goes on a new one",
+	    (unsigned long long)c->id, c->up_target->name);
+	upstream_drop(c, 1);
+	upstream_open(c, 0);
+	c->again = 1;
+	return 1;
 }
 
 /* --- timers -------------------------------------------------------------- */
@@ -585,7 +653,7 @@ request_head(struct tf_conn *c)
 	if (c->up == TF_CONN_UP_READY)
 		upstream_timer(c);
 	else if (c->up == TF_CONN_UP_NONE)
-		upstream_open(c);
+		upstream_open(c, 1);
 }
 
 static void
@@ -669,10 +737,12 @@ proxy_upstream(struct tf_conn *c)
 	if (c->up != TF_CONN_UP_READY)
 		return;
 	if (leg->broken) {
-		upstream_failed(c, 502, TF_M_UP_CLOSED, uv_strerror(leg->error));
+		if (!retry_fresh(c))
+			upstream_failed(c, 502, TF_M_UP_CLOSED,
+			    uv_strerror(leg->error));
 		return;
 	}
-	if (tf_leg_encrypt(leg, &c->x.to_up) != 0) {
+	if (send_upstream(c, leg) != 0) {
 		upstream_failed(c, 502, TF_M_UP_TLS,
 		    tf_tls_error_text(leg->tls));
 		return;
@@ -684,6 +754,8 @@ proxy_upstream(struct tf_conn *c)
 		ev = tf_exchange_direct_done(&c->x, got);
 	} else {
 		r = tf_leg_decrypt(leg, &c->x.uplain);
+		if (c->replay && tf_buf_len(&c->x.uplain) > 0)
+			replay_end(c);
 		ev = tf_exchange_response(&c->x);
 	}
 	if (ev == TF_EX_BAD) {
@@ -698,6 +770,8 @@ proxy_upstream(struct tf_conn *c)
 		return;
 	if (!c->x.active) {
 		upstream_drop(c, 0);    /* an idle keep-alive one ended */
+	} else if (retry_fresh(c)) {
+		return;
 	} else if (tf_exchange_upstream_eof(&c->x) == TF_EX_DONE) {
 		exchange_done(c);
 	} else {

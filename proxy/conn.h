@@ -105,6 +105,10 @@ struct tf_conn {
 	unsigned established : 1;       /* the client handshake completed */
 	unsigned pumping : 1;           /* tf_conn_pump() is running */
 	unsigned again : 1;             /* pump once more before returning */
+	unsigned replay : 1;            /* the upstream leg came from the
+	                                   pool and has not answered yet: what
+	                                   went on it stays in x.to_up */
+	size_t sent;                    /* replay: bytes of x.to_up sent */
 
 	struct tf_leg client;
 	struct tf_leg *upstream;        /* UP_READY: the upstream leg */

@@ -124,6 +124,31 @@ tf_exchange_upstream_clean(const struct tf_exchange *x)
 	    (x->ws->resp.state == TF_HTTP_ST_HEAD && x->ws->resp.at_start));
 }
 
+int
+tf_exchange_request_blocked(const struct tf_exchange *x)
+{
+	return x->ws != NULL && tf_buf_len(&x->cplain) > 0 &&
+	    tf_buf_space(&x->to_up) <= tf_http_out_need(&x->ws->req, 0);
+}
+
+int
+tf_exchange_idempotent(const struct tf_exchange *x)
+{
+	if (x->ws == NULL)
+		return 0;
+	switch (x->ws->req.parser.method) {
+	case HTTP_GET:
+	case HTTP_HEAD:
+	case HTTP_OPTIONS:
+	case HTTP_TRACE:
+	case HTTP_PUT:
+	case HTTP_DELETE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Writes the access record of the exchange in flight, then forgets it. */
 static void
 record(struct tf_exchange *x, uint64_t now, int status)

@@ -106,6 +106,14 @@ enum tf_http_state tf_exchange_req_state(const struct tf_exchange *x);
  */
 int tf_exchange_upstream_clean(const struct tf_exchange *x);
 
+/* True when client bytes wait for room in to_up that the request parser
+ * needs (what to_up holds would have to go first). */
+int tf_exchange_request_blocked(const struct tf_exchange *x);
+
+/* True when the request in flight has an idempotent method (RFC 9110,
+ * 9.2.2): sending it twice does what sending it once does. */
+int tf_exchange_idempotent(const struct tf_exchange *x);
+
 /*
  * Parses client plaintext into to_up as far as to_up has room. now is the
  * loop's time in ms; client_eof says the client will send no more.

@@ -19,7 +19,8 @@ Endpoints (any method unless noted):
   GET /bytes/N      N bytes of (i % 251), streamed in 64 KiB pieces, with
                     Content-Length and X-Sha256
   POST|PUT /sha256  200 JSON {"len": N, "sha256": "..."} of the body
-  GET /stats        200 JSON {"handshakes", "connections", "requests"}
+  GET /stats        200 JSON {"handshakes", "connections", "requests",
+                    "closed_unanswered" (see /close-next)}
   GET /slow/MS      waits MS milliseconds, then 200 "slow done"
   GET /status/CODE  that status, small body (none for 1xx, 204, 304)
 
@@ -55,6 +56,9 @@ For the HTTP framing, timeout and WebSocket tests:
                     connection then stays open, unread, for hold ms
                     (default 2000) before it closes: a gateway still
                     uploading has its writes stuck
+  /close-next       200, keep-alive; the next request on the connection is
+                    read and never answered: the connection closes (as an
+                    origin closing an idle connection just as it is reused)
   /silent           reads the request, never answers; returns when the
                     peer closes (or after 600 s)
   /ws               WebSocket (RFC 6455): 101 with Sec-WebSocket-Accept,
@@ -97,7 +101,8 @@ PATTERN = bytes(range(PATTERN_MOD)) * (PIECE // PATTERN_MOD + 2)
 MAX_BYTES = 1 << 40
 
 STATS_LOCK = threading.Lock()
-STATS = {"handshakes": 0, "connections": 0, "requests": 0}
+STATS = {"handshakes": 0, "connections": 0, "requests": 0,
+         "closed_unanswered": 0}
 SHA_CACHE = {}
 REQLOG = []          # every request line that arrived (see /log)
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B57"
@@ -207,6 +212,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.alpn = conn.selected_alpn_protocol()
         self.sni = getattr(conn, "tf_sni", None)
         self.request_no = 0
+        self.close_next = False
 
     # Any method, including Exchange's RPC_IN_DATA/RPC_OUT_DATA.
     def __getattr__(self, name):
@@ -342,6 +348,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.request_no += 1
         count("requests")
         path = self.path.split("?", 1)[0]
+        if self.close_next:
+            # The connection's request after /close-next: read, never
+            # answered, the connection closed (no close_notify).
+            count("closed_unanswered")
+            self.drain()
+            self.close_connection = True
+            return
         try:
             if path.startswith("/echo"):
                 self.echo()
@@ -374,6 +387,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.malformed(path[len("/malformed/"):])
             elif path.startswith("/early/"):
                 self.early(path[len("/early/"):])
+            elif path == "/close-next":
+                self.drain()
+                self.reply(200, "the next request on this connection "
+                           "goes unanswered\n")
+                self.close_next = True
             elif path == "/silent":
                 self.silent()
             elif path == "/ws":

@@ -3,7 +3,8 @@
  * (memworld.h): a real TLS client and real TLS origins through BoringSSL,
  * no sockets. Keep-alive and the upstream pool, backpressure with a client
  * that does not read, a WebSocket tunnel, draining, a response that ends
- * an upload early, a response delimited by the end of the connection.
+ * an upload early, a response delimited by the end of the connection, a
+ * pooled upstream connection closed as it is reused.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -396,6 +397,120 @@ TEST(upstream_cut_short_is_a_502)
 	mw_world_free(w);
 }
 
+/* The client's first request leaves its upstream leg in the pool. */
+static void
+first_request_pools(struct mw_world *w, struct mw_link *cl,
+    struct tf_conn *c)
+{
+	mw_peer_sends(&cl->peer, get_a);
+	mw_settle(w);
+	mw_peer_sends(&w->ups[w->nupstreams - 1]->peer, ok_hello);
+	mw_settle(w);
+	ASSERT(mw_got_is(&cl->peer, ok_hello));
+	mw_got_clear(&cl->peer);
+	ASSERT_EQ(c->up, TF_CONN_UP_NONE);
+	ASSERT_EQ(w->pool.n, 1);
+}
+
+TEST(pooled_upstream_closed_at_reuse_is_retried)
+{
+	static const char put[] = "PUT /p HTTP/1.1\r\n"
+	    "Host: mail.contoso.test\r\nContent-Length: 4\r\n\r\nbody";
+	struct mw_world *w = mw_world_new(NULL);
+	struct tf_conn *c;
+	struct mw_link *cl = connected(w, &c), *stale, *fresh;
+
+	first_request_pools(w, cl, c);
+	stale = w->ups[0];
+	mw_got_clear(&stale->peer);
+	/* The PUT goes on the pooled leg, which the origin then closes
+	 * without a word of answer ... */
+	mw_peer_sends(&cl->peer, put);
+	mw_settle(w);
+	ASSERT_EQ(w->nupstreams, 1);
+	ASSERT(mw_got_has(&stale->peer, "PUT /p"));
+	mw_peer_close(&stale->peer);
+	mw_settle(w);
+	/* ... and it goes again, whole, on a new connection. */
+	ASSERT_EQ(w->nupstreams, 2);
+	fresh = w->ups[1];
+	ASSERT(mw_got_has(&fresh->peer, "PUT /p HTTP/1.1\r\n"));
+	ASSERT(mw_got_has(&fresh->peer, "\r\n\r\nbody"));
+	mw_peer_sends(&fresh->peer, ok_hello);
+	mw_settle(w);
+	ASSERT(mw_got_is(&cl->peer, ok_hello));
+	ASSERT_EQ(upstream_errors(w), 0);
+	ASSERT(mw_log_has(w, "error.log", "closed as it was reused"));
+	ASSERT(mw_log_has(w, "access.jsonl", "\"status\":200"));
+	mw_world_free(w);
+}
+
+/* True when what the peer got ends with its head's end and n bytes c. */
+static int
+body_at_end(const struct mw_peer *p, char c, size_t n)
+{
+	const char *s = tf_buf_head(&p->got);
+	size_t len = tf_buf_len(&p->got), i;
+
+	if (len < n + 4 || memcmp(s + len - n - 4, "\r\n\r\n", 4) != 0)
+		return 0;
+	for (i = len - n; i < len; i++)
+		if (s[i] != c)
+			return 0;
+	return 1;
+}
+
+TEST(pooled_upstream_carries_a_large_upload)
+{
+	static const char head[] = "POST /p HTTP/1.1\r\n"
+	    "Host: mail.contoso.test\r\nContent-Length: 300000\r\n\r\n";
+	struct mw_world *w = mw_world_new(NULL);
+	struct tf_conn *c;
+	struct mw_link *cl = connected(w, &c), *up;
+	char *body = malloc(300000);
+
+	ASSERT(body != NULL);
+	memset(body, 'b', 300000);
+	first_request_pools(w, cl, c);
+	up = w->ups[0];
+	mw_got_clear(&up->peer);
+	/* What goes on a pooled leg is kept until it answers, but never so
+	 * that the rest of an upload waits for the room it takes. */
+	mw_peer_sends(&cl->peer, head);
+	mw_peer_send(&cl->peer, body, 300000);
+	mw_settle(w);
+	ASSERT_EQ(w->nupstreams, 1);
+	ASSERT(body_at_end(&up->peer, 'b', 300000));
+	ASSERT(!c->replay);
+	mw_peer_sends(&up->peer, ok_hello);
+	mw_settle(w);
+	ASSERT(mw_got_is(&cl->peer, ok_hello));
+	free(body);
+	mw_world_free(w);
+}
+
+TEST(pooled_upstream_closed_at_reuse_fails_a_post)
+{
+	static const char post[] = "POST /p HTTP/1.1\r\n"
+	    "Host: mail.contoso.test\r\nContent-Length: 4\r\n\r\nbody";
+	struct mw_world *w = mw_world_new(NULL);
+	struct tf_conn *c;
+	struct mw_link *cl = connected(w, &c), *stale;
+
+	first_request_pools(w, cl, c);
+	stale = w->ups[0];
+	mw_peer_sends(&cl->peer, post);
+	mw_settle(w);
+	ASSERT(mw_got_has(&stale->peer, "POST /p"));
+	mw_peer_close(&stale->peer);
+	mw_settle(w);
+	/* The origin may have acted on it: not sent again. */
+	ASSERT_EQ(w->nupstreams, 1);
+	ASSERT(mw_got_has(&cl->peer, "HTTP/1.1 502 Bad Gateway\r\n"));
+	ASSERT_EQ(w->edge->m->upstream_errors[TF_M_UP_CLOSED], 1);
+	mw_world_free(w);
+}
+
 TEST(malformed_request_gets_400_and_no_upstream)
 {
 	struct mw_world *w = mw_world_new(NULL);
@@ -422,5 +537,8 @@ TEST_MAIN(
 	TEST_ENTRY(early_response_cancels_the_upload_quietly),
 	TEST_ENTRY(response_delimited_by_the_end_of_the_connection),
 	TEST_ENTRY(upstream_cut_short_is_a_502),
+	TEST_ENTRY(pooled_upstream_closed_at_reuse_is_retried),
+	TEST_ENTRY(pooled_upstream_carries_a_large_upload),
+	TEST_ENTRY(pooled_upstream_closed_at_reuse_fails_a_post),
 	TEST_ENTRY(malformed_request_gets_400_and_no_upstream),
 )
