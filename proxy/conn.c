@@ -690,6 +690,18 @@ proxy_requests(struct tf_conn *c)
 		    (unsigned long long)c->id, c->x.why);
 		upstream_drop(c, 0);
 		drain(c);
+	} else if (c->client.eof && c->x.active && c->x.resp_bytes == 0 &&
+	    tf_exchange_req_state(&c->x) == TF_HTTP_ST_BODY &&
+	    tf_buf_len(&c->x.cplain) == 0) {
+		/* The client went before its request body ended: the request
+		 * can never complete, and the origin would wait for the rest
+		 * until upstream-timeout. Recorded as a 400, as by nginx. */
+		tf_log(TF_LOG_INFO, "conn %llu: the client closed before the "
+		    "end of its request body", (unsigned long long)c->id);
+		upstream_drop(c, 0);
+		tf_exchange_fail(&c->x, uv_now(c->set->loop), 400,
+		    "The request body ended early.");
+		drain(c);
 	}
 }
 

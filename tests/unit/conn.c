@@ -511,6 +511,32 @@ TEST(pooled_upstream_closed_at_reuse_fails_a_post)
 	mw_world_free(w);
 }
 
+TEST(client_gone_mid_upload_ends_both_legs)
+{
+	static const char post[] = "POST /up HTTP/1.1\r\n"
+	    "Host: mail.contoso.test\r\nContent-Length: 100000\r\n\r\n"
+	    "only the start";
+	struct mw_world *w = mw_world_new(NULL);
+	struct tf_conn *c;
+	struct mw_link *cl = connected(w, &c), *up;
+
+	mw_peer_sends(&cl->peer, post);
+	mw_settle(w);
+	up = w->ups[0];
+	ASSERT(mw_got_has(&up->peer, "only the start"));
+	/* The client goes; the origin, waiting for the rest, says
+	 * nothing. Both legs end at once, not at upstream-timeout. */
+	mw_peer_close(&cl->peer);
+	mw_settle(w);
+	ASSERT_EQ(w->set.n, 0);
+	ASSERT(up->closing);
+	ASSERT(mw_log_has(w, "error.log", "closed before the end of its "
+	    "request body"));
+	ASSERT(mw_log_has(w, "access.jsonl", "\"status\":400"));
+	ASSERT_EQ(upstream_errors(w), 0);
+	mw_world_free(w);
+}
+
 TEST(malformed_request_gets_400_and_no_upstream)
 {
 	struct mw_world *w = mw_world_new(NULL);
@@ -540,5 +566,6 @@ TEST_MAIN(
 	TEST_ENTRY(pooled_upstream_closed_at_reuse_is_retried),
 	TEST_ENTRY(pooled_upstream_carries_a_large_upload),
 	TEST_ENTRY(pooled_upstream_closed_at_reuse_fails_a_post),
+	TEST_ENTRY(client_gone_mid_upload_ends_both_legs),
 	TEST_ENTRY(malformed_request_gets_400_and_no_upstream),
 )
