@@ -30,6 +30,10 @@ trap 'rm -rf "$tmp"' EXIT
 umask 077
 
 days=3650
+# Leaves live 397 days, the most the CA/Browser Forum lets a public CA
+# issue for, and name a CRL (never fetched), so that scanners judge them
+# as they would a real one (t32).
+leaf_days=397
 leaf_names="DNS:mail.contoso.test,DNS:*.contoso.test,DNS:localhost,IP:127.0.0.1"
 origin_names="DNS:outlook.office365.test,DNS:localhost,IP:127.0.0.1"
 
@@ -69,9 +73,10 @@ extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 subjectAltName = $4
+crlDistributionPoints = URI:http://crl.contoso.test/tlsfloor-test-ca.crl
 EOF
 	"$OPENSSL" x509 -req -in "$tmp/$1.csr" -CA "$tmp/$5.pem" \
-	    -CAkey "$tmp/$5.key" -set_serial "$(serial)" -days "$days" \
+	    -CAkey "$tmp/$5.key" -set_serial "$(serial)" -days "$leaf_days" \
 	    -sha256 -extfile "$tmp/$1.ext" -out "$tmp/$1.crt" 2>/dev/null
 	cat "$tmp/$1.crt" "$tmp/$5.pem" >"$tmp/$1.pem"
 	rm -f "$tmp/$1.csr" "$tmp/$1.ext" "$tmp/$1.crt"
