@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/fuzz/build.sh OUTDIR: builds the libFuzzer drivers (hello,
-# proxyproto, http1, config_parse) into OUTDIR, with clang and
+# proxyproto, http1, config_parse, report) into OUTDIR, with clang and
 # -fsanitize=fuzzer,address,undefined, from the proxy/ sources (libtf.a is
 # built without instrumentation, so it is not used).
 #
@@ -91,6 +91,14 @@ for f in hello proxyproto http1 config_parse; do
 	# shellcheck disable=SC2086
 	cc_obj "$F/$f.c" "$TMP/fuzz_$f.o" $WARN $CPPFLAGS
 done
+# report/ (tlsfloor-report), with jansson.
+R=$SRCDIR/report
+for f in cset html jsonout report rfc3339 text; do
+	# shellcheck disable=SC2086
+	cc_obj "$R/$f.c" "$TMP/report_$f.o" $WARN $CPPFLAGS -I"$R"
+done
+# shellcheck disable=SC2086
+cc_obj "$F/report.c" "$TMP/fuzz_report.o" $WARN $CPPFLAGS -I"$R"
 
 link hello "$TMP/fuzz_hello.o" "$TMP/hello.o" "$TMP/json.o"
 link proxyproto "$TMP/fuzz_proxyproto.o" "$TMP/proxyproto.o" "$TMP/addr.o" \
@@ -99,3 +107,5 @@ link http1 "$TMP/fuzz_http1.o" "$TMP/http1.o" "$TMP/buf.o" \
     "$TMP/llhttp_api.o" "$TMP/llhttp_http.o" "$TMP/llhttp_llhttp.o"
 link config_parse "$TMP/fuzz_config_parse.o" "$TMP/config.o" \
     "$TMP/config_parse.o" "$TMP/addr.o" "$TMP/common.o"
+link report "$TMP/fuzz_report.o" "$TMP"/report_*.o "$TMP/json.o" \
+    "$TMP/common.o" -ljansson
