@@ -422,6 +422,23 @@ mk_conf() {
 	} >"$1"
 }
 
+# edge_listener [LINE...]: the usual listener "edge" for a mk_conf
+# heredoc (its @PKI@ and @ORIGIN_PORT@ are filled in there): loopback on a
+# kernel-chosen port, the ECDSA gateway certificate, the origin as its
+# upstream, verified; each LINE (a directive) is added inside.
+edge_listener() {
+	echo "listener edge {"
+	echo "    bind         127.0.0.1:0"
+	echo "    cert         @PKI@/gateway-ecdsa.pem @PKI@/gateway-ecdsa.key"
+	for _l; do
+		echo "    $_l"
+	done
+	echo "    upstream     localhost:@ORIGIN_PORT@"
+	echo "    upstream-sni outlook.office365.test"
+	echo "    upstream-ca  @PKI@/ca.pem"
+	echo "}"
+}
+
 # ---------------------------------------------------------------------------
 # The daemon
 

@@ -17,16 +17,8 @@ start_origin
 conf() {
 	mk_conf "$WORK/$1.conf" <<EOF
 metrics 127.0.0.1:0
-listener edge {
-    bind         127.0.0.1:0
-    cert         @PKI@/gateway-ecdsa.pem @PKI@/gateway-ecdsa.key
-    cert         @PKI@/gateway-rsa.pem @PKI@/gateway-rsa.key
-    min-tls      1.2
-    mode         $1
-    upstream     localhost:@ORIGIN_PORT@
-    upstream-sni outlook.office365.test
-    upstream-ca  @PKI@/ca.pem
-}
+$(edge_listener "cert         @PKI@/gateway-rsa.pem @PKI@/gateway-rsa.key" \
+    "min-tls      1.2" "mode         $1")
 EOF
 }
 

@@ -21,13 +21,7 @@ error-log  $WORK/error.log
 legacy-log $LOGS/legacy.jsonl
 access-log $LOGS/access.jsonl
 metrics    127.0.0.1:0
-listener edge {
-    bind         127.0.0.1:0
-    cert         @PKI@/gateway-ecdsa.pem @PKI@/gateway-ecdsa.key
-    upstream     localhost:@ORIGIN_PORT@
-    upstream-sni outlook.office365.test
-    upstream-ca  @PKI@/ca.pem
-}
+$(edge_listener)
 EOF
 start_tlsfloor "$WORK/t33.conf"
 tf_metrics_url

@@ -30,15 +30,7 @@ start_origin
 
 mk_conf "$WORK/t35.conf" <<EOF
 metrics 127.0.0.1:0
-listener edge {
-    bind           127.0.0.1:0
-    cert           @PKI@/gateway-ecdsa.pem @PKI@/gateway-ecdsa.key
-    upstream       localhost:@ORIGIN_PORT@
-    upstream-sni   outlook.office365.test
-    upstream-ca    @PKI@/ca.pem
-    header-timeout 2s
-    upstream-connect-timeout 3s
-}
+$(edge_listener "header-timeout 2s" "upstream-connect-timeout 3s")
 EOF
 start_tlsfloor "$WORK/t35.conf"
 tf_metrics_url

@@ -18,16 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "config.h"
-
-#define CHECK(e)                                                          \
-	do {                                                              \
-		if (!(e)) {                                               \
-			fprintf(stderr, "%s:%d: check failed: %s\n",      \
-			    __FILE__, __LINE__, #e);                      \
-			abort();                                          \
-		}                                                         \
-	} while (0)
 
 static char dir[256];
 static char path[300];

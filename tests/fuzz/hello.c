@@ -15,18 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "hello.h"
 #include "json.h"
-
-/* An invariant of the code under test does not hold: a finding. */
-#define CHECK(e)                                                          \
-	do {                                                              \
-		if (!(e)) {                                               \
-			fprintf(stderr, "%s:%d: check failed: %s\n",      \
-			    __FILE__, __LINE__, #e);                      \
-			abort();                                          \
-		}                                                         \
-	} while (0)
 
 /* record.c hello_fields(): char ja3[4096]. */
 #define RECORD_JA3_LEN 4096

@@ -42,16 +42,8 @@
 #include <llhttp.h>
 
 #include "buf.h"
+#include "check.h"
 #include "http1.h"
-
-#define CHECK(e)                                                          \
-	do {                                                              \
-		if (!(e)) {                                               \
-			fprintf(stderr, "%s:%d: check failed: %s\n",      \
-			    __FILE__, __LINE__, #e);                      \
-			abort();                                          \
-		}                                                         \
-	} while (0)
 
 /* conn.c: PLAIN_BUF (TF_TLS_MAX_PLAIN) and the stage buffers. */
 #define SRC_CAP 16384

@@ -17,17 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "addr.h"
 #include "proxyproto.h"
-
-#define CHECK(e)                                                          \
-	do {                                                              \
-		if (!(e)) {                                               \
-			fprintf(stderr, "%s:%d: check failed: %s\n",      \
-			    __FILE__, __LINE__, #e);                      \
-			abort();                                          \
-		}                                                         \
-	} while (0)
 
 /* Parses a copy of the first n bytes, so that ASan sees the bound. */
 static int

@@ -16,19 +16,11 @@
 
 #include <jansson.h>
 
+#include "check.h"
 #include "html.h"
 #include "jsonout.h"
 #include "report.h"
 #include "text.h"
-
-#define CHECK(e)                                                          \
-	do {                                                              \
-		if (!(e)) {                                               \
-			fprintf(stderr, "%s:%d: check failed: %s\n",      \
-			    __FILE__, __LINE__, #e);                      \
-			abort();                                          \
-		}                                                         \
-	} while (0)
 
 /* A fixed "now", so that a run is the same every time. */
 #define NOW_US INT64_C(1796200000000000)
