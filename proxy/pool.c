@@ -17,6 +17,7 @@ struct tf_pool_entry {
 	uint64_t parked_at;              /* uv_now */
 	unsigned bucket;
 	TAILQ_ENTRY(tf_pool_entry) by_key, by_age;
+	struct tf_pool_entry *next_spare;
 };
 
 static unsigned
@@ -39,6 +40,7 @@ tf_pool_init(struct tf_pool *p, uv_loop_t *loop, unsigned max,
 	p->max = max;
 	p->idle_ms = idle_ms;
 	p->closed = 0;
+	p->spare = NULL;
 	for (i = 0; i < TF_POOL_BUCKETS; i++)
 		TAILQ_INIT(&p->buckets[i]);
 	TAILQ_INIT(&p->by_age);
@@ -46,7 +48,9 @@ tf_pool_init(struct tf_pool *p, uv_loop_t *loop, unsigned max,
 	p->timer.data = p;
 }
 
-/* Unlinks an entry and frees it; the leg is returned to the caller. */
+/* Unlinks an entry and keeps it for the next put (a keep-alive client
+ * parks and takes a leg each request: no malloc for it); the leg is
+ * returned to the caller. */
 static struct tf_leg *
 unlink_entry(struct tf_pool_entry *e)
 {
@@ -59,7 +63,8 @@ unlink_entry(struct tf_pool_entry *e)
 	if (p->n == 0)
 		uv_timer_stop(&p->timer);
 	tf_runtime_unref(e->rt);
-	free(e);
+	e->next_spare = p->spare;
+	p->spare = e;
 	tf_leg_set_owner(leg, NULL, NULL);
 	return leg;
 }
@@ -99,8 +104,9 @@ tf_pool_put(struct tf_pool *p, struct tf_leg *leg, const void *target,
 
 	if (p->closed || p->n >= p->max)
 		return -1;
-	e = malloc(sizeof(*e));
-	if (e == NULL)
+	if ((e = p->spare) != NULL)
+		p->spare = e->next_spare;
+	else if ((e = malloc(sizeof(*e))) == NULL)
 		return -1;
 	e->pool = p;
 	e->leg = leg;
@@ -151,5 +157,9 @@ tf_pool_close(struct tf_pool *p)
 	p->closed = 1;
 	while ((e = TAILQ_FIRST(&p->by_age)) != NULL)
 		drop(e);
+	while ((e = p->spare) != NULL) {
+		p->spare = e->next_spare;
+		free(e);
+	}
 	uv_close((uv_handle_t *)&p->timer, NULL);
 }

@@ -36,6 +36,8 @@ struct tf_pool {
 	unsigned max;                    /* parked at most */
 	uint64_t idle_ms;                /* parked at most this long */
 	int closed;                      /* tf_pool_close() ran */
+	struct tf_pool_entry *spare;     /* unlinked entries, for reuse: as
+	                                    many as were ever parked at once */
 };
 
 /* Prepares an empty pool on loop. */
