@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/fuzz/build.sh OUTDIR: builds the libFuzzer drivers (hello,
-# proxyproto, http1, config_parse, report) into OUTDIR, with clang and
+# proxyproto, http1, config_parse, report, pump) into OUTDIR, with clang and
 # -fsanitize=fuzzer,address,undefined, from the proxy/ sources (libtf.a is
 # built without instrumentation, so it is not used).
 #
@@ -39,6 +39,9 @@ LLHTTP_CPPFLAGS=${LLHTTP_CPPFLAGS:-$(mkvar LLHTTP_CPPFLAGS)}
 LLHTTP_CPPFLAGS=${LLHTTP_CPPFLAGS:--I/usr/share/include/llhttp}
 LLHTTP_SRCDIR=${LLHTTP_SRCDIR:-$(mkvar LLHTTP_SRCDIR)}
 LLHTTP_SRCDIR=${LLHTTP_SRCDIR:-/usr/share/llhttp}
+LIBUV_CFLAGS=${LIBUV_CFLAGS:-$(mkvar LIBUV_CFLAGS)}
+LIBUV_LIBS=${LIBUV_LIBS:-$(mkvar LIBUV_LIBS)}
+LIBUV_LIBS=${LIBUV_LIBS:--luv -lpthread -ldl -lrt}
 FUZZ_CFLAGS=${FUZZ_CFLAGS:--g -O1}
 FUZZ_SANITIZE=${FUZZ_SANITIZE:-fuzzer,address,undefined}
 
@@ -50,7 +53,7 @@ fi
 
 # UBSan findings abort, so that the fuzzer stops on them as on a crash.
 SAN="-fsanitize=$FUZZ_SANITIZE -fno-sanitize-recover=all"
-CPPFLAGS="-I$BUILDDIR -I$SRCDIR/proxy $BORINGSSL_CPPFLAGS $LLHTTP_CPPFLAGS"
+CPPFLAGS="-I$BUILDDIR -I$SRCDIR/proxy $BORINGSSL_CPPFLAGS $LIBUV_CFLAGS $LLHTTP_CPPFLAGS"
 WARN="-Wall -Wextra -Wno-unused-parameter"
 P=$SRCDIR/proxy
 F=$SRCDIR/tests/fuzz
@@ -82,14 +85,18 @@ for f in api http llhttp; do
 	cc_obj "$LLHTTP_SRCDIR/$f.c" "$TMP/llhttp_$f.o" -w \
 	    -DLLHTTP_STRICT_MODE -I"$LLHTTP_SRCDIR" $LLHTTP_CPPFLAGS
 done
-for f in addr buf common config config_parse hello http1 json \
-    proxyproto; do
+# Every module but main.c: the pump driver runs the connection core.
+for f in acceptor addr admin buf common config config_parse conn exchange \
+    fingerprints fingerprints_data hello http1 json leg log mcache metrics \
+    pool proxyproto record runtime shard sockets tickets tls upstream \
+    worker; do
 	# shellcheck disable=SC2086
 	cc_obj "$P/$f.c" "$TMP/$f.o" $WARN $CPPFLAGS
 done
-for f in hello proxyproto http1 config_parse; do
+for f in hello proxyproto http1 config_parse pump; do
 	# shellcheck disable=SC2086
-	cc_obj "$F/$f.c" "$TMP/fuzz_$f.o" $WARN $CPPFLAGS
+	cc_obj "$F/$f.c" "$TMP/fuzz_$f.o" $WARN $CPPFLAGS \
+	    -DTF_FUZZ_SRCDIR="\"$SRCDIR\""
 done
 # report/ (tlsfloor-report), with jansson.
 R=$SRCDIR/report
@@ -107,5 +114,15 @@ link http1 "$TMP/fuzz_http1.o" "$TMP/http1.o" "$TMP/buf.o" \
     "$TMP/llhttp_api.o" "$TMP/llhttp_http.o" "$TMP/llhttp_llhttp.o"
 link config_parse "$TMP/fuzz_config_parse.o" "$TMP/config.o" \
     "$TMP/config_parse.o" "$TMP/addr.o" "$TMP/common.o"
+# pump: the whole core with TLS and libuv (tests/unit/memworld.h).
+PROXY_OBJS=
+for f in "$TMP"/*.o; do
+	case $(basename "$f") in
+	fuzz_* | report_*) ;;
+	*) PROXY_OBJS="$PROXY_OBJS $f" ;;
+	esac
+done
+# shellcheck disable=SC2086
+link pump "$TMP/fuzz_pump.o" $PROXY_OBJS -lssl $LIBUV_LIBS
 link report "$TMP/fuzz_report.o" "$TMP"/report_*.o "$TMP/json.o" \
     "$TMP/common.o" -ljansson

@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/fuzz/run.sh DIR SECONDS [NAME...]: runs each driver built by
-# tests/fuzz/build.sh into DIR (all five unless NAMEs are given) for
+# tests/fuzz/build.sh into DIR (all six unless NAMEs are given) for
 # SECONDS, one after the other, on a scratch copy of its corpus (so the
 # tree is never written) with its dictionary. The reproducers of known
 # bugs in tests/fuzz/crashes/NAME/ go into the corpus too: they are
@@ -13,7 +13,7 @@
 set -eu
 
 usage() {
-	echo "usage: $0 DIR SECONDS [hello|proxyproto|http1|config_parse|report...]" >&2
+	echo "usage: $0 DIR SECONDS [hello|proxyproto|http1|config_parse|report|pump...]" >&2
 	exit 2
 }
 [ $# -ge 2 ] || usage
@@ -25,7 +25,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=$(cd "$1" && pwd)
 SECS=$2
 shift 2
-NAMES=${*:-hello proxyproto http1 config_parse report}
+NAMES=${*:-hello proxyproto http1 config_parse report pump}
 ART=${FUZZ_ARTIFACTS:-$BIN/artifacts}
 mkdir -p "$ART"
 ART=$(cd "$ART" && pwd)
@@ -41,7 +41,16 @@ max_len() {
 	http1) echo 8192 ;;
 	config_parse) echo 4096 ;;
 	report) echo 16384 ;;
+	pump) echo 8192 ;;
 	*) echo 4096 ;;
+	esac
+}
+
+# The pump's script carries HTTP/1.1 messages: the http1 tokens serve.
+dict() {
+	case $1 in
+	pump) echo "$HERE/http1.dict" ;;
+	*) echo "$HERE/$1.dict" ;;
 	esac
 }
 
@@ -64,7 +73,7 @@ for name in $NAMES; do
 	echo "=== fuzz-$name: ${SECS}s"
 	# -timeout: one input taking 10 s is a hang. Leaks are reported.
 	if "$exe" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
-	    -max_len="$(max_len "$name")" -dict="$HERE/$name.dict" \
+	    -max_len="$(max_len "$name")" -dict="$(dict "$name")" \
 	    -artifact_prefix="$ART/$name-" -print_final_stats=1 \
 	    "$corpus" >"$SCRATCH/$name.log" 2>&1; then
 		grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec)' \
