@@ -2,8 +2,9 @@
 # SIGHUP reload. A good reload applies a raised floor and a renewed
 # certificate while a 3-second request in flight completes, and 20
 # clients doing steady requests across 10 reloads see no failure. A bad
-# reload (syntax error, unreadable key, port taken) keeps the old floor and
-# certificate and is counted as failed. -t and SIGHUP agree on every file.
+# reload (syntax error, unreadable key, corrupted, truncated or mismatched
+# certificate, port taken) keeps the old floor and certificate and is
+# counted as failed. -t and SIGHUP agree on every file.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -125,6 +126,17 @@ write_conf 1.2 "$WORK/renewed.pem" "$WORK/renewed.key" "bogus-directive 1"
 check_bad "syntax error"
 write_conf 1.2 "$WORK/renewed.pem" "$WORK/no-such.key"
 check_bad "unreadable key"
+# Malformed certificates: a corrupted body, a file cut in half, a
+# certificate for another key.
+sed '5s/./#/g' "$WORK/renewed.pem" >"$WORK/corrupt.pem"
+write_conf 1.2 "$WORK/corrupt.pem" "$WORK/renewed.key"
+check_bad "corrupted certificate"
+head -c "$(($(wc -c <"$WORK/renewed.pem") / 2))" "$WORK/renewed.pem" \
+    >"$WORK/truncated.pem"
+write_conf 1.2 "$WORK/truncated.pem" "$WORK/renewed.key"
+check_bad "truncated certificate"
+write_conf 1.2 "$PKI/origin.pem" "$WORK/renewed.key"
+check_bad "certificate of another key"
 # A port another socket holds (without SO_REUSEPORT).
 listen_silent 60
 write_conf 1.2 "$WORK/renewed.pem" "$WORK/renewed.key" \
@@ -137,7 +149,7 @@ grep -q "config reload failed: .*:[0-9]*: bind 127.0.0.1:.*Address already in us
 tls12_refused || fail "port taken: the raised floor was lost"
 stop_pid "$SILENT_PID" || true
 failed1=$(metric 'tlsfloor_config_reloads_total{result="failed"}')
-assert_eq "$((failed1 - failed0))" 3 "failed reloads counted"
+assert_eq "$((failed1 - failed0))" 6 "failed reloads counted"
 assert_eq "$(metric tlsfloor_config_generation)" "$gen" "generation after bad reloads"
 
 # 20 clients with steady requests across 10 reloads.
