@@ -148,6 +148,18 @@ tf_pool_take(struct tf_pool *p, const void *target, const void *ctx)
 }
 
 void
+tf_pool_retire(struct tf_pool *p, const struct tf_runtime *rt)
+{
+	struct tf_pool_entry *e, *next;
+
+	for (e = TAILQ_FIRST(&p->by_age); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, by_age);
+		if (e->rt != rt)
+			drop(e);
+	}
+}
+
+void
 tf_pool_close(struct tf_pool *p)
 {
 	struct tf_pool_entry *e;

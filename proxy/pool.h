@@ -59,6 +59,11 @@ int tf_pool_put(struct tf_pool *p, struct tf_leg *leg, const void *target,
 struct tf_leg *tf_pool_take(struct tf_pool *p, const void *target,
     const void *ctx);
 
+/* Closes every parked leg of a generation other than rt (a reload's new
+ * connections never take them; without this they would stay open until
+ * idle_ms, a set for each reload). */
+void tf_pool_retire(struct tf_pool *p, const struct tf_runtime *rt);
+
 /* Closes every parked leg and the timer; nothing is parked after. */
 void tf_pool_close(struct tf_pool *p);
 

@@ -96,6 +96,9 @@ tf_shard_adopt(struct tf_shard *s, struct tf_runtime *rt,
 	s->rt = rt;
 	if (!s->stopping)
 		tf_acceptors_apply(&s->acc, a, n);
+	/* Connections of the old generation still park their legs, for
+	 * their own next request; what is parked now only they could take. */
+	tf_pool_retire(&s->pool, rt);
 	tf_runtime_unref(old);
 }
 

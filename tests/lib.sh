@@ -551,6 +551,21 @@ tf_metric_sum() {
 	        END { print v + 0 }'
 }
 
+# tf_reload: SIGHUP, then waits for its outcome in the error log (the
+# line is left in $WORK/reload.last); fails when it is "config reload
+# failed".
+tf_reload() {
+	_r0=$(grep -c 'reloaded: generation\|config reload failed' "$TF_ERRLOG" || true)
+	kill -HUP "$TF_PID"
+	wait_for 10 _reload_done "$_r0" || fail "no reload outcome in 10 s"
+	! grep -q 'config reload failed' "$WORK/reload.last"
+}
+_reload_done() {
+	grep 'reloaded: generation\|config reload failed' "$TF_ERRLOG" |
+	    tail -n +"$(($1 + 1))" >"$WORK/reload.last" || true
+	[ -s "$WORK/reload.last" ]
+}
+
 # tf_alive: fails the test when the daemon is no longer running.
 tf_alive() {
 	if [ -z "$TF_PID" ] || ! pid_alive "$TF_PID"; then

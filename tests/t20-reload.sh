@@ -44,19 +44,12 @@ EOF2
 gen=1
 # hup: SIGHUP, then wait for its outcome line; sets HUP to ok or failed.
 hup() {
-	_n0=$(grep -c 'reloaded: generation\|config reload failed' "$TF_ERRLOG" || true)
-	kill -HUP "$TF_PID"
-	wait_for 10 _hup_done "$_n0" || fail "no reload outcome in 10 s"
-	if tail -n 1 "$WORK/hup.last" | grep -q 'config reload failed'; then
-		HUP=failed
-	else
+	if tf_reload; then
 		gen=$((gen + 1))
 		HUP=ok
+	else
+		HUP=failed
 	fi
-}
-_hup_done() {
-	grep 'reloaded: generation\|config reload failed' "$TF_ERRLOG" >"$WORK/hup.last" || true
-	[ "$(wc -l <"$WORK/hup.last")" -gt "$1" ]
 }
 
 metric() {
@@ -116,7 +109,7 @@ check_bad() {
 	run_cmd -s 1 "$TF_BIN" -t -c "$CONF"
 	_t_err=$(sed -n '1s/^tlsfloor: //p' "$CMD_ERR")
 	hup; assert_eq "$HUP" failed "$_what: reload"
-	_h_err=$(tail -n 1 "$WORK/hup.last" | sed 's/.*config reload failed: //')
+	_h_err=$(tail -n 1 "$WORK/reload.last" | sed 's/.*config reload failed: //')
 	assert_eq "$_h_err" "$_t_err" "$_what: -t and SIGHUP say the same"
 	tls12_refused || fail "$_what: the raised floor was lost"
 	assert_eq "$(served_serial)" "$new_serial" "$_what: certificate"
@@ -145,7 +138,7 @@ write_conf 1.2 "$WORK/renewed.pem" "$WORK/renewed.key" \
 "$TF_BIN" -t -c "$CONF" >/dev/null || fail "-t rejects the port-taken file"
 hup; assert_eq "$HUP" failed "port taken: reload"
 grep -q "config reload failed: .*:[0-9]*: bind 127.0.0.1:.*Address already in use" \
-    "$WORK/hup.last" || fail "port taken: $(tail -n 1 "$WORK/hup.last")"
+    "$WORK/reload.last" || fail "port taken: $(tail -n 1 "$WORK/reload.last")"
 tls12_refused || fail "port taken: the raised floor was lost"
 stop_pid "$SILENT_PID" || true
 failed1=$(metric 'tlsfloor_config_reloads_total{result="failed"}')

@@ -1,8 +1,9 @@
 /*
  * Unit tests for proxy/pool.c over in-memory legs (memworld.h): keys of
  * two pointers, newest first, the bound, a parked leg dropped when its
- * peer says anything or goes, the idle timer, closing, and the
- * generation kept alive while a leg is parked.
+ * peer says anything or goes, the idle timer, closing, the generation
+ * kept alive while a leg is parked, and the legs of old generations
+ * closed after a reload.
  */
 #include <stdatomic.h>
 #include <string.h>
@@ -143,10 +144,44 @@ TEST(parked_legs_keep_their_generation)
 	mw_world_free(w);
 }
 
+TEST(retire_closes_the_legs_of_other_generations)
+{
+	struct mw_world *w = mw_world_new(NULL);
+	struct tf_runtime *rt2;
+	struct tf_pool p;
+	struct mw_link *k_old, *k_new;
+	unsigned refs = atomic_load(&w->rt->refs);
+	struct tf_config *cfg2;
+	char path[128], err[1024];
+	int t_old, t_new, ctx;
+
+	/* The next generation, from the same file (it owns its config). */
+	snprintf(path, sizeof(path), "%s/test.conf", w->dir);
+	cfg2 = tf_config_load(path, err, sizeof(err));
+	ASSERT(cfg2 != NULL);
+	ASSERT_OK(tf_runtime_new(cfg2, NULL, &rt2, err, sizeof(err)));
+	tf_pool_init(&p, &w->loop, 8, 30000);
+	ASSERT_OK(tf_pool_put(&p, idle_leg(w, &k_old), &t_old, &ctx, w->rt));
+	ASSERT_OK(tf_pool_put(&p, idle_leg(w, &k_new), &t_new, &ctx, rt2));
+	tf_pool_retire(&p, rt2);
+	ASSERT_EQ(p.n, 1);
+	mw_settle(w);
+	ASSERT(k_old->transport_closed);
+	ASSERT(!k_new->closing);
+	ASSERT_EQ(atomic_load(&w->rt->refs), refs);
+	ASSERT(tf_pool_take(&p, &t_old, &ctx) == NULL);
+	ASSERT(tf_pool_take(&p, &t_new, &ctx) == k_new->leg);
+	tf_leg_destroy(k_new->leg);
+	tf_pool_close(&p);
+	tf_runtime_unref(rt2);
+	mw_world_free(w);
+}
+
 TEST_MAIN(
 	TEST_ENTRY(keys_are_two_pointers),
 	TEST_ENTRY(bounded),
 	TEST_ENTRY(parked_leg_dropped_when_its_peer_speaks_or_goes),
 	TEST_ENTRY(idle_ones_are_closed),
 	TEST_ENTRY(parked_legs_keep_their_generation),
+	TEST_ENTRY(retire_closes_the_legs_of_other_generations),
 )
