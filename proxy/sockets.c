@@ -37,22 +37,70 @@ open_one(const struct sockaddr *sa, socklen_t len, int *fd_out)
 	return 0;
 }
 
+static uint16_t
+port_of(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ?
+	    ((const struct sockaddr_in6 *)ss)->sin6_port :
+	    ((const struct sockaddr_in *)ss)->sin_port;
+}
+
+/*
+ * SO_REUSEPORT lets any process of the same user bind the port too, and
+ * share its connections: a second tlsfloor started by mistake would take
+ * half the clients. Before its own sockets, the address is bound once
+ * without SO_REUSEPORT, which fails while anyone else listens there.
+ * Skipped when one of this process's sockets has the port (a reload that
+ * moves a bind from 0.0.0.0 to one address) or when the kernel picks it.
+ */
+static int
+probe_free(const struct tf_sockets *t, const struct tf_bind_conf *b)
+{
+	const struct tf_socket *s;
+	int fd, r = 0, on = 1;
+
+	if (port_of(&b->addr) == 0)
+		return 0;
+	for (s = t->head; s != NULL; s = s->next)
+		if (s->addr.ss_family == b->addr.ss_family &&
+		    port_of(&s->addr) == port_of(&b->addr))
+			return 0;
+	fd = socket(b->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    (b->addr.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
+	    bind(fd, (const struct sockaddr *)&b->addr, b->addrlen) != 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 /* Opens one socket per worker; with port 0, all on the first one's port. */
 static struct tf_socket *
-socket_open(const struct tf_bind_conf *b, unsigned nworkers, char *err,
-    size_t errlen)
+socket_open(const struct tf_sockets *t, const struct tf_bind_conf *b,
+    char *err, size_t errlen)
 {
-	struct tf_socket *s = tf_xcalloc(1, sizeof(*s));
+	struct tf_socket *s;
 	struct sockaddr_storage ss = b->addr;
 	socklen_t len = b->addrlen;
-	unsigned w;
+	unsigned w, nworkers = t->nworkers;
+	int r = probe_free(t, b);
 
+	if (r != 0) {
+		snprintf(err, errlen, "%s:%d: bind %s: %s%s", b->where.file,
+		    b->where.line, b->text, strerror(-r), r == -EADDRINUSE ?
+		    " (by another process: is tlsfloor already running?)" :
+		    "");
+		return NULL;
+	}
+	s = tf_xcalloc(1, sizeof(*s));
 	s->addr = b->addr;
 	s->addrlen = b->addrlen;
 	s->fds = tf_xcalloc(nworkers, sizeof(int));
 	for (w = 0; w < nworkers; w++) {
-		int r = open_one((struct sockaddr *)&ss, len, &s->fds[w]);
-
+		r = open_one((struct sockaddr *)&ss, len, &s->fds[w]);
 		if (r != 0) {
 			snprintf(err, errlen, "%s:%d: bind %s: %s",
 			    b->where.file, b->where.line, b->text,
@@ -76,14 +124,6 @@ tf_socket_free(struct tf_socket *s)
 	free(s);
 }
 
-static int
-port_zero(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET6 ?
-	    ((const struct sockaddr_in6 *)ss)->sin6_port == 0 :
-	    ((const struct sockaddr_in *)ss)->sin_port == 0;
-}
-
 static struct tf_socket *
 find_unused(struct tf_sockets *t, const struct tf_bind_conf *b,
     const char *listener)
@@ -93,7 +133,7 @@ find_unused(struct tf_sockets *t, const struct tf_bind_conf *b,
 	for (s = t->head; s != NULL; s = s->next)
 		if (!s->used && s->addrlen == b->addrlen &&
 		    memcmp(&s->addr, &b->addr, b->addrlen) == 0 &&
-		    (!port_zero(&b->addr) || strcmp(s->listener,
+		    (port_of(&b->addr) != 0 || strcmp(s->listener,
 		    listener) == 0))
 			return s;
 	return NULL;
@@ -120,7 +160,7 @@ tf_sockets_sync(struct tf_sockets *t, const struct tf_config *cfg,
 
 			s = find_unused(t, b, cfg->listeners[i].name);
 			if (s == NULL) {
-				s = socket_open(b, t->nworkers, err, errlen);
+				s = socket_open(t, b, err, errlen);
 				if (s == NULL)
 					goto fail;
 				s->listener = tf_xstrdup(
