@@ -3,11 +3,17 @@
  * failed, as "tlsfloor: report: PATH: reason", so that the operator who
  * typed `tlsfloor report` sees the command they typed.
  */
+#define _GNU_SOURCE                     /* fopencookie */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
 
 #include "cli.h"
 #include "common.h"
@@ -22,7 +28,8 @@ usage(FILE *f)
 {
 	fputs("usage: tlsfloor report [--html OUT] [--json] [--since TIME] "
 	    "LOG...\n"
-	    "  LOG           a legacy-log file; - reads standard input\n"
+	    "  LOG           a legacy-log file, gzip-compressed or not; - reads\n"
+	    "                standard input\n"
 	    "  --json        print the report as one JSON document\n"
 	    "  --html OUT    also write a self-contained HTML page to OUT\n"
 	    "                (- writes it to standard output instead of the"
@@ -43,27 +50,72 @@ bad_usage(const char *why, const char *arg)
 	return 2;
 }
 
+/*
+ * A LOG as a stream of its text, whether logrotate compressed it or not:
+ * zlib reads a gzip file's contents and any other file as it is. A read
+ * error or corrupt data ends the stream with ferror(), its reason kept.
+ */
+struct gzlog {
+	gzFile gz;
+	const char *why;                /* NULL: errno says */
+};
+
+static ssize_t
+gzlog_read(void *cookie, char *buf, size_t n)
+{
+	struct gzlog *g = cookie;
+	int got, zerr;
+
+	if (n > INT_MAX)
+		n = INT_MAX;
+	got = gzread(g->gz, buf, (unsigned)n);
+	if (got <= 0) {
+		/* A stream cut short ends in Z_BUF_ERROR, not in -1. gzerror()'s
+		 * own text names "<fd:N>", not the LOG. */
+		(void)gzerror(g->gz, &zerr);
+		if (got == 0 && zerr == Z_OK)
+			return 0;
+		g->why = zerr == Z_ERRNO ? NULL :
+		    zerr == Z_BUF_ERROR ? "unexpected end of file" :
+		    zerr == Z_MEM_ERROR ? "out of memory" : "corrupt gzip data";
+		return -1;
+	}
+	return got;
+}
+
 /* Reads one LOG ("-": stdin) into r; 0, or -1 after saying why. */
 static int
 read_log(struct tf_report *r, const char *path)
 {
-	FILE *f = stdin;
-	int rc;
+	static const cookie_io_functions_t io = { .read = gzlog_read };
+	struct gzlog g = { NULL, NULL };
+	int fd = 0, rc;
+	FILE *f;
 
-	if (strcmp(path, "-") != 0) {
-		f = fopen(path, "r");
-		if (f == NULL) {
-			fprintf(stderr, "tlsfloor: report: %s: %s\n", path,
-			    strerror(errno));
-			return -1;
-		}
+	if (strcmp(path, "-") != 0 &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "tlsfloor: report: %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	/* gzdopen() owns fd from here; stdin is read through a copy. */
+	if ((fd == 0 && (fd = dup(0)) == -1) ||
+	    (g.gz = gzdopen(fd, "r")) == NULL ||
+	    (f = fopencookie(&g, "r", io)) == NULL) {
+		fprintf(stderr, "tlsfloor: report: %s: %s\n", path,
+		    strerror(errno != 0 ? errno : ENOMEM));
+		if (g.gz != NULL)
+			gzclose(g.gz);
+		else if (fd != -1)
+			close(fd);
+		return -1;
 	}
 	rc = tf_report_read(r, f, path);
 	if (rc != 0)
 		fprintf(stderr, "tlsfloor: report: %s: %s\n", path,
-		    strerror(errno));
-	if (f != stdin)
-		fclose(f);
+		    g.why != NULL ? g.why : strerror(errno));
+	fclose(f);
+	gzclose(g.gz);
 	return rc;
 }
 

@@ -4,8 +4,8 @@
 # hand-built hellos, one with a hostile SNI), then the report is checked as
 # a table, as JSON (against an independent count of the log) and as one
 # self-contained HTML page; --since (duration and RFC 3339), malformed
-# lines, stdin, several LOGs, unreadable input (exit 1) and bad usage
-# (exit 2).
+# lines, stdin, several LOGs, gzip-compressed LOGs, unreadable input
+# (exit 1) and bad usage (exit 2).
 # shellcheck disable=SC2119
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -242,6 +242,28 @@ cp "$LOG" "$WORK/copy.jsonl"
 run_cmd "$TF_BIN" report --json "$LOG" - <"$WORK/copy.jsonl"
 assert_eq "$(jget '[c["count"] for c in d["clients"]]' <"$CMD_OUT")" \
     "[4, 2, 2, 2, 2]" "two LOGs add up"
+
+# --- logs logrotate compressed -------------------------------------------
+
+# A rotated log compressed (as delaycompress leaves .2.gz), one plain:
+# the same report as both plain, and from stdin too.
+gzip -c "$LOG" >"$WORK/legacy.jsonl.2.gz"
+run_cmd "$TF_BIN" report --json "$WORK/legacy.jsonl.2.gz" "$LOG"
+assert_eq "$(jget '[c["count"] for c in d["clients"]]' <"$CMD_OUT")" \
+    "[4, 2, 2, 2, 2]" "a .gz LOG and a plain one"
+assert_eq "$(jget 'd["malformed"]' <"$CMD_OUT")" 0 "malformed lines in a .gz LOG"
+run_cmd "$TF_BIN" report --json - <"$WORK/legacy.jsonl.2.gz"
+assert_eq "$(jget 'd["records"]' <"$CMD_OUT")" 6 "a .gz LOG on stdin"
+# A damaged one is an error, not a count of malformed lines.
+head -c 200 "$WORK/legacy.jsonl.2.gz" >"$WORK/cut.gz"
+run_cmd -s 1 "$TF_BIN" report "$WORK/cut.gz"
+assert_eq "$(cat "$CMD_ERR")" \
+    "tlsfloor: report: $WORK/cut.gz: unexpected end of file" \
+    "message for a gzip file cut short"
+printf '\037\213\010\000\000\000\000\000\000\003not deflate' >"$WORK/bad.gz"
+run_cmd -s 1 "$TF_BIN" report "$WORK/bad.gz"
+assert_eq "$(cat "$CMD_ERR")" "tlsfloor: report: $WORK/bad.gz: corrupt gzip data" \
+    "message for corrupt gzip data"
 
 # --- unreadable input and bad usage -------------------------------------
 
