@@ -87,6 +87,7 @@ if s["opened"] != n or s["closed_by_server"] != n:
 if s["longest_s"] > 10:
     sys.exit("slowloris: a client lasted %s s" % s["longest_s"])
 ' "$WORK/slow.json" "$SLOW" || fail "$(cat "$WORK/slow.json")"
+note "slowloris: $SLOW clients, each closed by header-timeout: $(cat "$WORK/slow.json")"
 
 # ---- a flood of TLS 1.0 hellos
 legacy0=$(nlines "$TF_LEGACY")
@@ -105,6 +106,7 @@ recorded() {
 }
 wait_for 10 recorded ||
     fail "$HELLOS hellos refused, $(($(nlines "$TF_LEGACY") - legacy0)) recorded"
+note "TLS 1.0 hellos: $HELLOS refused, $HELLOS recorded"
 
 # ---- uploads cut off, downloads abandoned
 # The baseline: after the steady clients, whose upstream connections may
@@ -120,6 +122,7 @@ s = json.load(open(sys.argv[1])); n = int(sys.argv[2])
 if s["uploads"] != n or s["downloads"] != n or s["failed"]:
     sys.exit("aborts: %r" % s)
 ' "$WORK/abort.json" "$ABORTS" || fail "$(cat "$WORK/abort.json")"
+note "aborted: $ABORTS uploads mid-body, $ABORTS downloads mid-response"
 wait_for 20 no_client_left ||
     fail "$(active) client connections still open after the aborts"
 # The upstream legs of the abandoned exchanges go too (none is clean
