@@ -28,7 +28,9 @@ usage(FILE *f)
 {
 	fputs("usage: tlsfloor report [--html OUT] [--json] [--since TIME] "
 	    "LOG...\n"
-	    "  LOG           a legacy-log file, gzip-compressed or not; - reads\n"
+	    "  LOG           a legacy-log file, or an access-log file for the\n"
+	    "                user agents of clients let in below the floor;\n"
+	    "                in any order, gzip-compressed or not; - reads\n"
 	    "                standard input\n"
 	    "  --json        print the report as one JSON document\n"
 	    "  --html OUT    also write a self-contained HTML page to OUT\n"

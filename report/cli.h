@@ -3,9 +3,10 @@
  *
  *     tlsfloor report [--html OUT] [--json] [--since TIME] LOG...
  *
- * LOG is a legacy-log file, '-' standard input; the report goes to
- * standard output as a table (or JSON with --json), and --html OUT also
- * writes the page to OUT ('-': to standard output instead of the report).
+ * LOG is a legacy-log or access-log file, '-' standard input; the report
+ * goes to standard output as a table (or JSON with --json), and --html
+ * OUT also writes the page to OUT ('-': to standard output instead of the
+ * report).
  */
 #ifndef TF_CLI_H
 #define TF_CLI_H

@@ -1,6 +1,8 @@
 /*
  * The HTML page. Every string from a record goes through tf_html_escape;
- * the only markup is the page's own.
+ * the only markup is the page's own. Addresses and times sit in "nw"
+ * cells and spans, which never wrap: a time or an IPv6 address broken at
+ * a hyphen or a colon reads as two values.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -8,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "advice.h"
 #include "common.h"
 #include "cset.h"
 #include "html.h"
@@ -108,7 +111,7 @@ static const char html_head[] =
     "th{background:#f2f2f2}td.n{text-align:right;"
     "font-variant-numeric:tabular-nums}\n"
     "code{font:12px ui-monospace,monospace;word-break:break-all}\n"
-    ".none{color:#888;font-style:italic}\n"
+    ".none{color:#888;font-style:italic}.nw{white-space:nowrap}\n"
     ".c0{fill:#6a1b9a;background:#6a1b9a}"
     ".c1{fill:#c62828;background:#c62828}"
     ".c2{fill:#ef6c00;background:#ef6c00}\n"
@@ -287,6 +290,65 @@ html_totals(FILE *out, const char *title, const char *what,
 	free(v);
 }
 
+/* The cell of the agents of c's address and JA4, most requests first. */
+static void
+html_agents(FILE *out, const struct tf_report *r,
+    const struct tf_report_client *c)
+{
+	const struct tf_report_agents *a = tf_report_agents_of(r, c);
+	struct tf_cset_entry **e;
+	size_t k;
+
+	fputs("<td>", out);
+	if (a != NULL) {
+		e = tf_cset_sorted(&a->uas, tf_cset_order_count);
+		for (k = 0; k < a->uas.n; k++) {
+			fputs(k > 0 ? "<br><code>" : "<code>", out);
+			html_nstr(out, tf_cset_str(e[k]), e[k]->len, "none");
+			fprintf(out, "</code> (%llu)",
+			    (unsigned long long)e[k]->count);
+		}
+		free(e);
+		if (a->uas_more > 0)
+			fprintf(out, "<br><span class=\"none\">%llu more with "
+			    "other agents</span>",
+			    (unsigned long long)a->uas_more);
+	}
+	fputs("</td>", out);
+}
+
+/* What to upgrade: a row per family of guesses. */
+static void
+html_advice(FILE *out, const struct tf_report *r)
+{
+	struct tf_advice_family *f;
+	size_t i, k, n;
+
+	fputs("<h2>What to upgrade</h2>\n<table>\n<tr><th>clients</th>"
+	    "<th>records</th><th>client guesses</th><th>advice</th></tr>\n",
+	    out);
+	f = tf_advice_families(&r->by_guess, &n);
+	for (i = 0; i < n; i++) {
+		fputs("<tr><td>", out);
+		html_cstr(out, f[i].advice->family);
+		fprintf(out, "</td><td class=\"n\">%llu</td><td>",
+		    (unsigned long long)f[i].records);
+		for (k = 0; k < f[i].nguesses; k++) {
+			if (k > 0)
+				fputs("<br>", out);
+			tf_html_escape(out, f[i].guesses[k]->s,
+			    f[i].guesses[k]->len);
+			fprintf(out, " (%llu)",
+			    (unsigned long long)f[i].guesses[k]->count);
+		}
+		fputs("</td><td>", out);
+		html_cstr(out, f[i].advice->text);
+		fputs("</td></tr>\n", out);
+	}
+	fputs("</table>\n", out);
+	tf_advice_families_free(f, n);
+}
+
 int
 tf_html_write(struct tf_report *r, FILE *out, int64_t now)
 {
@@ -305,13 +367,15 @@ tf_html_write(struct tf_report *r, FILE *out, int64_t now)
 	if (r->counts.records > 0) {
 		tf_rfc3339_format(r->min_us, 0, t1, sizeof(t1));
 		tf_rfc3339_format(r->max_us, 0, t2, sizeof(t2));
-		fprintf(out, ", %s to %s", t1, t2);
+		fprintf(out, ", <span class=\"nw\">%s</span> to "
+		    "<span class=\"nw\">%s</span>", t1, t2);
 	}
 	fputs(".<br>\n", out);
 	if (r->since_us != TF_REPORT_NO_SINCE) {
 		tf_rfc3339_format(r->since_us, 0, t1, sizeof(t1));
-		fprintf(out, "Since %s: %llu older record%s skipped.<br>\n",
-		    t1, (unsigned long long)r->counts.before_since,
+		fprintf(out, "Since <span class=\"nw\">%s</span>: %llu older "
+		    "record%s skipped.<br>\n", t1,
+		    (unsigned long long)r->counts.before_since,
 		    r->counts.before_since == 1 ? "" : "s");
 	}
 	fprintf(out, "%llu malformed lines skipped.<br>\nLogs: ",
@@ -322,7 +386,8 @@ tf_html_write(struct tf_report *r, FILE *out, int64_t now)
 		fputs("</code>", out);
 	}
 	tf_rfc3339_format(now, 0, t1, sizeof(t1));
-	fprintf(out, ".<br>\nGenerated %s.</p>\n", t1);
+	fprintf(out, ".<br>\nGenerated <span class=\"nw\">%s</span>.</p>\n",
+	    t1);
 
 	fputs("<h2>Legacy connections over time, by offered version</h2>\n",
 	    out);
@@ -331,17 +396,18 @@ tf_html_write(struct tf_report *r, FILE *out, int64_t now)
 	fputs("<h2>Clients</h2>\n<table>\n<tr><th>count</th><th>first seen"
 	    "</th><th>last seen</th><th>offered max</th><th>client IP</th>"
 	    "<th>JA4</th><th>client guess</th><th>SNIs</th><th>actions</th>"
-	    "</tr>\n", out);
+	    "<th>user agents</th></tr>\n", out);
 	v = tf_report_clients_sorted(r);
 	for (i = 0; i < r->clients.n; i++) {
 		struct tf_report_client *c = v[i];
 
 		tf_rfc3339_format(c->first_us, 0, t1, sizeof(t1));
 		tf_rfc3339_format(c->last_us, 0, t2, sizeof(t2));
-		fprintf(out, "<tr><td class=\"n\">%llu</td><td>%s</td>"
-		    "<td>%s</td><td>", (unsigned long long)c->count, t1, t2);
+		fprintf(out, "<tr><td class=\"n\">%llu</td><td class=\"nw\">"
+		    "%s</td><td class=\"nw\">%s</td><td>",
+		    (unsigned long long)c->count, t1, t2);
 		html_nstr(out, c->offered.p, c->offered.len, "none");
-		fputs("</td><td><code>", out);
+		fputs("</td><td class=\"nw\"><code>", out);
 		html_nstr(out, c->ip.p, c->ip.len, "none");
 		fputs("</code></td><td><code>", out);
 		html_nstr(out, c->ja4.p, c->ja4.len, "none");
@@ -369,7 +435,9 @@ tf_html_write(struct tf_report *r, FILE *out, int64_t now)
 			fprintf(out, " %llu", (unsigned long long)e[k]->count);
 		}
 		free(e);
-		fputs("</td></tr>\n", out);
+		fputs("</td>", out);
+		html_agents(out, r, c);
+		fputs("</tr>\n", out);
 	}
 	free(v);
 	fputs("</table>\n", out);
@@ -378,6 +446,7 @@ tf_html_write(struct tf_report *r, FILE *out, int64_t now)
 	    &r->by_offered, tf_report_order_version);
 	html_totals(out, "Totals by client guess", "client guess",
 	    &r->by_guess, tf_cset_order_count);
+	html_advice(out, r);
 	if (r->counts.handshake_failed + r->counts.not_tls +
 	    r->counts.other_events > 0) {
 		html_totals(out, "Failed handshakes", "reason",
@@ -388,6 +457,21 @@ tf_html_write(struct tf_report *r, FILE *out, int64_t now)
 		    r->counts.not_tls == 1 ? "" : "s",
 		    (unsigned long long)r->counts.other_events,
 		    r->counts.other_events == 1 ? "" : "s");
+	}
+	if (r->counts.legacy_requests + r->counts.other_requests > 0) {
+		fprintf(out, "<h2>Requests</h2>\n<p>%llu request%s below the "
+		    "floor, their user agents with the clients above; %llu at "
+		    "or above it.",
+		    (unsigned long long)r->counts.legacy_requests,
+		    r->counts.legacy_requests == 1 ? "" : "s",
+		    (unsigned long long)r->counts.other_requests);
+		if (r->counts.agents_dropped > 0)
+			fprintf(out, " The user agents of %llu below the floor "
+			    "were not kept: more than %d client addresses and "
+			    "JA4s, or one too long.",
+			    (unsigned long long)r->counts.agents_dropped,
+			    TF_REPORT_UA_PAIRS);
+		fputs("</p>\n", out);
 	}
 	fputs("</body>\n</html>\n", out);
 	return tf_report_flush(out);

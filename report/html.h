@@ -1,8 +1,9 @@
 /*
  * The report as one self-contained HTML page (`tlsfloor report --html`):
  * inline CSS, a chart of legacy connections over time by offered version
- * drawn in inline SVG, the client table and the totals. The page loads
- * nothing: no script, no external style sheet, font or image.
+ * drawn in inline SVG, the client table, the totals and what to upgrade
+ * per client family. The page loads nothing: no script, no external style
+ * sheet, font or image.
  */
 #ifndef TF_HTML_H
 #define TF_HTML_H

@@ -1,7 +1,8 @@
 /*
  * The JSON document, written by hand rather than built as a jansson tree:
  * its layout (one client a line) and its escaping (pure ASCII) are part of
- * what operators and scripts already read.
+ * what operators and scripts already read, so new members are only ever
+ * added, after the old ones.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "advice.h"
 #include "common.h"
 #include "cset.h"
 #include "json.h"
@@ -106,6 +108,51 @@ json_counts(FILE *out, const struct tf_cset *cs,
 	free(v);
 }
 
+/* {"guess":"advice",...}, in the order of json_counts over the same set,
+ * so that each guess of the totals has its sentence. */
+static void
+json_advice(FILE *out, const struct tf_cset *cs)
+{
+	struct tf_cset_entry **v = tf_cset_sorted(cs, tf_cset_order_count);
+	size_t i;
+
+	fputc('{', out);
+	for (i = 0; i < cs->n; i++) {
+		if (i > 0)
+			fputs(", ", out);
+		json_str(out, v[i]->s, v[i]->len);
+		fputs(": ", out);
+		json_cstr(out, tf_advice_find(tf_cset_str(v[i]),
+		    v[i]->len)->text);
+	}
+	fputc('}', out);
+	free(v);
+}
+
+/* "user_agents": the agents of c's address and JA4, most requests first;
+ * "user_agents_more": the requests whose agent did not fit. */
+static void
+json_agents(FILE *out, const struct tf_report *r,
+    const struct tf_report_client *c)
+{
+	const struct tf_report_agents *a = tf_report_agents_of(r, c);
+	struct tf_cset_entry **e;
+	size_t k;
+
+	fputs(", \"user_agents\": [", out);
+	if (a != NULL) {
+		e = tf_cset_sorted(&a->uas, tf_cset_order_count);
+		for (k = 0; k < a->uas.n; k++) {
+			if (k > 0)
+				fputs(", ", out);
+			json_str(out, tf_cset_str(e[k]), e[k]->len);
+		}
+		free(e);
+	}
+	fprintf(out, "], \"user_agents_more\": %llu",
+	    (unsigned long long)(a != NULL ? a->uas_more : 0));
+}
+
 int
 tf_jsonout_write(struct tf_report *r, FILE *out, int64_t now)
 {
@@ -172,6 +219,9 @@ tf_jsonout_write(struct tf_report *r, FILE *out, int64_t now)
 		fprintf(out, "], \"snis_more\": %llu, \"actions\": ",
 		    (unsigned long long)c->snis_more);
 		json_counts(out, &c->actions, tf_cset_order_count);
+		fputs(", \"advice\": ", out);
+		json_cstr(out, tf_advice_find(c->guess.p, c->guess.len)->text);
+		json_agents(out, r, c);
 		fputc('}', out);
 	}
 	free(v);
@@ -183,13 +233,20 @@ tf_jsonout_write(struct tf_report *r, FILE *out, int64_t now)
 	json_counts(out, &r->by_guess, tf_cset_order_count);
 	fputs(",\n    \"action\": ", out);
 	json_counts(out, &r->by_action, tf_cset_order_count);
+	fputs(",\n    \"guess_advice\": ", out);
+	json_advice(out, &r->by_guess);
 	fprintf(out, "\n  },\n  \"other_events\": {\"handshake_failed\": %llu,"
 	    " \"handshake_failed_reasons\": ",
 	    (unsigned long long)r->counts.handshake_failed);
 	json_counts(out, &r->hf_reasons, tf_cset_order_count);
-	fprintf(out, ", \"not_tls\": %llu, \"other\": %llu}\n}\n",
+	fprintf(out, ", \"not_tls\": %llu, \"other\": %llu},\n"
+	    "  \"requests\": {\"legacy\": %llu, \"other\": %llu, "
+	    "\"agents_not_kept\": %llu}\n}\n",
 	    (unsigned long long)r->counts.not_tls,
-	    (unsigned long long)r->counts.other_events);
+	    (unsigned long long)r->counts.other_events,
+	    (unsigned long long)r->counts.legacy_requests,
+	    (unsigned long long)r->counts.other_requests,
+	    (unsigned long long)r->counts.agents_dropped);
 	return tf_report_flush(out);
 }
 

@@ -1,7 +1,8 @@
 /*
  * The report as one JSON document (`tlsfloor report --json`): the counts,
- * the clients in report order, the totals and the other events. The
- * document is pure ASCII: every other code point is a \u escape.
+ * the clients in report order (each with its advice and user agents), the
+ * totals, the other events and the requests. The document is pure ASCII:
+ * every other code point is a \u escape.
  */
 #ifndef TF_JSONOUT_H
 #define TF_JSONOUT_H

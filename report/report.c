@@ -2,7 +2,8 @@
  * The report's reading and counting: a bounded line reader, jansson for
  * each line, a check of the fields the report reads, then the counts (a
  * hash table of distinct clients, counted sets of strings, and a time
- * histogram that coarsens itself).
+ * histogram that coarsens itself), and the user agents of legacy requests
+ * in a second, bounded table keyed by client_ip + ja4.
  *
  * jansson is asked for exactly what a record may hold: \u0000 is data
  * (JSON_ALLOW_NUL; lengths come from json_string_length), a member name
@@ -164,6 +165,105 @@ client_free(struct tf_report_client *c)
 	free(c);
 }
 
+static uint64_t
+agents_hash(struct field ip, struct field ja4)
+{
+	uint64_t h = TF_CSET_HASH_BASIS;
+
+	h = tf_cset_hash(h, ip.p, ip.len);
+	return tf_cset_hash(h, ja4.p, ja4.len);
+}
+
+static void
+atab_grow(struct tf_report_atab *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 64, i, j;
+	struct tf_report_agents **slot = tf_xcalloc(cap, sizeof(*slot));
+
+	for (i = 0; i < t->cap; i++) {
+		if (t->slot[i] == NULL)
+			continue;
+		for (j = t->slot[i]->hash & (cap - 1); slot[j] != NULL;
+		    j = (j + 1) & (cap - 1))
+			;
+		slot[j] = t->slot[i];
+	}
+	free(t->slot);
+	t->slot = slot;
+	t->cap = cap;
+}
+
+/* The slot holding the key, or the free one where it would go; t has a
+ * free slot. */
+static size_t
+atab_slot(const struct tf_report_atab *t, uint64_t h, struct field ip,
+    struct field ja4)
+{
+	const struct tf_report_agents *a;
+	size_t i;
+
+	for (i = h & (t->cap - 1); (a = t->slot[i]) != NULL;
+	    i = (i + 1) & (t->cap - 1))
+		if (a->hash == h &&
+		    tf_cset_eq(a->ip.p, a->ip.len, ip.p, ip.len) &&
+		    tf_cset_eq(a->ja4.p, a->ja4.len, ja4.p, ja4.len))
+			break;
+	return i;
+}
+
+/* The agents of this key, created if the key is new and there is room;
+ * NULL when there is none, so that no log can grow the table past
+ * TF_REPORT_UA_PAIRS keys of TF_REPORT_UA_KEY_MAX bytes. */
+static struct tf_report_agents *
+atab_get(struct tf_report_atab *t, struct field ip, struct field ja4)
+{
+	uint64_t h = agents_hash(ip, ja4);
+	struct tf_report_agents *a;
+
+	if (ip.len > TF_REPORT_UA_KEY_MAX || ja4.len > TF_REPORT_UA_KEY_MAX)
+		return NULL;
+	if (t->cap != 0 && (a = t->slot[atab_slot(t, h, ip, ja4)]) != NULL)
+		return a;
+	if (t->n >= TF_REPORT_UA_PAIRS)
+		return NULL;
+	if ((t->n + 1) * 4 > t->cap * 3)
+		atab_grow(t);
+	a = tf_xcalloc(1, sizeof(*a));
+	a->magic = TF_REPORT_AGENTS_MAGIC;
+	a->hash = h;
+	str_set(&a->ip, ip);
+	str_set(&a->ja4, ja4);
+	t->slot[atab_slot(t, h, ip, ja4)] = a;
+	t->n++;
+	return a;
+}
+
+static void
+agents_free(struct tf_report_agents *a)
+{
+	TF_CHECK_OBJ(a, TF_REPORT_AGENTS_MAGIC);
+	free(a->ip.p);
+	free(a->ja4.p);
+	tf_cset_free(&a->uas);
+	a->magic = 0;
+	free(a);
+}
+
+const struct tf_report_agents *
+tf_report_agents_of(const struct tf_report *r,
+    const struct tf_report_client *c)
+{
+	struct field ip = { c->ip.p, c->ip.len };
+	struct field ja4 = { c->ja4.p, c->ja4.len };
+
+	TF_CHECK_OBJ(r, TF_REPORT_MAGIC);
+	TF_CHECK_OBJ(c, TF_REPORT_CLIENT_MAGIC);
+	if (r->agents.cap == 0)
+		return NULL;
+	return r->agents.slot[atab_slot(&r->agents, agents_hash(ip, ja4), ip,
+	    ja4)];
+}
+
 /* Count descending, then first seen, then the key, so output is stable. */
 static int
 client_cmp(const void *a, const void *b)
@@ -301,6 +401,10 @@ tf_report_free(struct tf_report *r)
 		if (r->clients.slot[i] != NULL)
 			client_free(r->clients.slot[i]);
 	free(r->clients.slot);
+	for (i = 0; i < r->agents.cap; i++)
+		if (r->agents.slot[i] != NULL)
+			agents_free(r->agents.slot[i]);
+	free(r->agents.slot);
 	tf_cset_free(&r->by_offered);
 	tf_cset_free(&r->by_guess);
 	tf_cset_free(&r->by_action);
@@ -323,12 +427,12 @@ tf_report_get_counts(const struct tf_report *r, struct tf_report_counts *c)
 /* The record fields the report reads. */
 enum {
 	F_EVENT = 0, F_TIME, F_ACTION, F_CLIENT_IP, F_JA4, F_CLIENT_GUESS,
-	F_SNI, F_OFFERED_MAX, F_REASON, F_COUNT
+	F_SNI, F_OFFERED_MAX, F_REASON, F_USER_AGENT, F_LEGACY, F_COUNT
 };
 
 static const char *const field_names[F_COUNT] = {
 	"event", "time", "action", "client_ip", "ja4", "client_guess",
-	"sni", "offered_max", "reason"
+	"sni", "offered_max", "reason", "user_agent", "legacy"
 };
 
 /* Absent, null, or a string: the fields SPEC allows to be null. */
@@ -394,10 +498,50 @@ count_legacy(struct tf_report *r, const json_t **f, int64_t t)
 	r->counts.records++;
 }
 
+/* The length of the agent of n bytes at s, cut to TF_REPORT_UA_LEN at a
+ * character boundary: s is valid UTF-8 (jansson saw to it), and a cut
+ * inside a character would leave bytes that are not. */
+static size_t
+agent_len(const char *s, size_t n)
+{
+	if (n <= TF_REPORT_UA_LEN)
+		return n;
+	n = TF_REPORT_UA_LEN;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
+/* Counts one request record with "legacy": true, whose fields
+ * count_record has checked: its agent joins those of its client_ip + ja4
+ * when there is room. */
+static void
+count_legacy_request(struct tf_report *r, const json_t **f)
+{
+	struct field ua = field_of(f[F_USER_AGENT]);
+	struct tf_report_agents *a;
+	struct tf_cset_entry *e;
+
+	r->counts.legacy_requests++;
+	a = atab_get(&r->agents, field_of(f[F_CLIENT_IP]), field_of(f[F_JA4]));
+	if (a == NULL) {
+		r->counts.agents_dropped++;
+		return;
+	}
+	if (ua.p != NULL)
+		ua.len = agent_len(ua.p, ua.len);
+	e = tf_cset_get(&a->uas, ua.p, ua.len, TF_REPORT_UA_LIMIT);
+	if (e != NULL)
+		e->count++;
+	else
+		a->uas_more++;
+}
+
 /*
  * Checks and counts one parsed line. Returns 0, or -1 when the record is
  * malformed: not an object, or a field the report reads missing or of the
- * wrong type, or a time that is not RFC 3339.
+ * wrong type, or a time that is not RFC 3339. A request without a boolean
+ * "legacy" is malformed: SPEC's access records always carry one.
  */
 static int
 count_record(struct tf_report *r, const json_t *root)
@@ -442,6 +586,20 @@ count_record(struct tf_report *r, const json_t *root)
 		else
 			tf_cset_add(&r->hf_reasons, "unknown", 7);
 		r->counts.handshake_failed++;
+	} else if (is_event(ev, "request")) {
+		/* Only a legacy request's fields are read. */
+		if (!json_is_boolean(f[F_LEGACY]) ||
+		    (json_is_true(f[F_LEGACY]) &&
+		    (!json_is_string(f[F_CLIENT_IP]) ||
+		    !is_str_or_null(f[F_JA4]) ||
+		    !is_str_or_null(f[F_USER_AGENT]))))
+			return -1;
+		if (t < r->since_us)
+			r->counts.before_since++;
+		else if (json_is_true(f[F_LEGACY]))
+			count_legacy_request(r, f);
+		else
+			r->counts.other_requests++;
 	} else if (t < r->since_us) {
 		r->counts.before_since++;
 	} else if (is_event(ev, "not_tls")) {

@@ -1,6 +1,7 @@
 /*
  * The plain table: every string through plain_str, so the output is
- * printable ASCII whatever a record holds.
+ * printable ASCII whatever a record holds. The advice is the table's own
+ * ASCII and is only wrapped.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "advice.h"
 #include "common.h"
 #include "cset.h"
 #include "json.h"
@@ -98,6 +100,91 @@ text_totals(FILE *out, const char *title, const struct tf_cset *cs,
 	if (cs->n == 0)
 		fputs("  (none)\n", out);
 	free(v);
+}
+
+/* The agents of c's address and JA4, most requests first, one a line
+ * under its SNIs and actions. */
+static void
+text_agents(FILE *out, const struct tf_report *r,
+    const struct tf_report_client *c)
+{
+	const struct tf_report_agents *a = tf_report_agents_of(r, c);
+	struct tf_cset_entry **e;
+	size_t k;
+
+	if (a == NULL)
+		return;
+	e = tf_cset_sorted(&a->uas, tf_cset_order_count);
+	for (k = 0; k < a->uas.n; k++) {
+		fprintf(out, "%s%5llu  ", k == 0 ? "       AGENTS " :
+		    "              ", (unsigned long long)e[k]->count);
+		plain_nstr(out, tf_cset_str(e[k]), e[k]->len, "(none)");
+		fputc('\n', out);
+	}
+	free(e);
+	/* Only a full set turns agents away, so this is never the first
+	 * line. */
+	if (a->uas_more > 0)
+		fprintf(out, "                     (+%llu more request%s with "
+		    "other agents)\n", (unsigned long long)a->uas_more,
+		    a->uas_more == 1 ? "" : "s");
+}
+
+#define WRAP_WIDTH 76
+
+/* Writes the ASCII sentence s in lines of at most WRAP_WIDTH columns,
+ * broken at spaces, each after indent columns (the first line's already
+ * written). A word longer than a line stays whole. */
+static void
+wrap(FILE *out, const char *s, size_t indent)
+{
+	size_t col = indent, w;
+
+	while (*s != '\0') {
+		w = strcspn(s, " ");
+		if (col > indent && col + 1 + w > WRAP_WIDTH) {
+			fputc('\n', out);
+			pad(out, 0, indent);
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', out);
+			col++;
+		}
+		fwrite(s, 1, w, out);
+		col += w;
+		s += w;
+		s += strspn(s, " ");
+	}
+	fputc('\n', out);
+}
+
+/* What to upgrade: per family of guesses, its records, the guesses
+ * counted under it and what to do. */
+static void
+text_advice(FILE *out, const struct tf_report *r)
+{
+	struct tf_advice_family *f;
+	size_t i, k, n;
+
+	fputs("\nWhat to upgrade\n", out);
+	f = tf_advice_families(&r->by_guess, &n);
+	for (i = 0; i < n; i++) {
+		fprintf(out, "%s  %s: %llu record%s\n", i > 0 ? "\n" : "",
+		    f[i].advice->family, (unsigned long long)f[i].records,
+		    f[i].records == 1 ? "" : "s");
+		for (k = 0; k < f[i].nguesses; k++) {
+			fputs(k == 0 ? "    seen as  " : "             ", out);
+			plain_str(out, f[i].guesses[k]->s,
+			    f[i].guesses[k]->len);
+			fprintf(out, ": %llu\n",
+			    (unsigned long long)f[i].guesses[k]->count);
+		}
+		fputs("    advice   ", out);
+		wrap(out, f[i].advice->text, 13);
+	}
+	if (n == 0)
+		fputs("  (none)\n", out);
+	tf_advice_families_free(f, n);
 }
 
 int
@@ -194,6 +281,7 @@ tf_text_write(struct tf_report *r, FILE *out)
 		}
 		fputc('\n', out);
 		free(e);
+		text_agents(out, r, c);
 	}
 	free(v);
 
@@ -201,6 +289,7 @@ tf_text_write(struct tf_report *r, FILE *out)
 	    tf_report_order_version);
 	text_totals(out, "Totals by client guess", &r->by_guess,
 	    tf_cset_order_count);
+	text_advice(out, r);
 	if (r->counts.handshake_failed + r->counts.not_tls +
 	    r->counts.other_events > 0) {
 		fprintf(out, "\nOther records: %llu handshake_failed",
@@ -217,6 +306,17 @@ tf_text_write(struct tf_report *r, FILE *out)
 		fprintf(out, ", %llu not_tls, %llu of other events\n",
 		    (unsigned long long)r->counts.not_tls,
 		    (unsigned long long)r->counts.other_events);
+	}
+	if (r->counts.legacy_requests + r->counts.other_requests > 0) {
+		fprintf(out, "\nRequests: %llu below the floor, %llu at or "
+		    "above it\n", (unsigned long long)r->counts.legacy_requests,
+		    (unsigned long long)r->counts.other_requests);
+		if (r->counts.agents_dropped > 0)
+			fprintf(out, "The user agents of %llu below the floor "
+			    "were not kept: more than %d client addresses and "
+			    "JA4s, or one too long\n",
+			    (unsigned long long)r->counts.agents_dropped,
+			    TF_REPORT_UA_PAIRS);
 	}
 	fprintf(out, "\n%llu malformed lines skipped\n",
 	    (unsigned long long)r->counts.malformed);

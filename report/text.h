@@ -1,8 +1,9 @@
 /*
  * The report as a fixed-width table for a terminal: one row per client,
- * its SNIs and actions under it, then the totals and the other events.
- * The table is pure printable ASCII: what a record holds is shown with
- * visible escapes and can never drive the terminal.
+ * its SNIs, actions and user agents under it, then the totals, what to
+ * upgrade per client family, the other events and the requests. The
+ * table is pure printable ASCII: what a record holds is shown with visible
+ * escapes and can never drive the terminal.
  */
 #ifndef TF_TEXT_H
 #define TF_TEXT_H

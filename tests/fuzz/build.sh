@@ -100,7 +100,7 @@ for f in hello proxyproto http1 config_parse pump; do
 done
 # report/ (tlsfloor-report), with jansson.
 R=$SRCDIR/report
-for f in cset html jsonout report rfc3339 text; do
+for f in advice cset html jsonout report rfc3339 text; do
 	# shellcheck disable=SC2086
 	cc_obj "$R/$f.c" "$TMP/report_$f.o" $WARN $CPPFLAGS -I"$R"
 done

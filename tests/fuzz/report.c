@@ -1,11 +1,12 @@
 /*
  * libFuzzer driver for report/: the records tlsfloor-report reads. The
- * input is a legacy log: read once line by line through tf_report_feed()
- * (each line in a buffer of exactly its length) and once whole through
- * tf_report_read() from a memory stream, with a --since taken from the
- * first input byte; both readings must count the same. The three writers
- * (table, JSON, HTML) then write what was counted into memory streams,
- * and the JSON one must be valid JSON.
+ * input is a legacy log, an access log or both mixed: read once line by
+ * line through tf_report_feed() (each line in a buffer of exactly its
+ * length) and once whole through tf_report_read() from a memory stream,
+ * with a --since taken from the first input byte; both readings must
+ * count the same, and the user agents stay within their bounds. The three
+ * writers (table, JSON, HTML) then write what was counted into memory
+ * streams, and the JSON one must be valid JSON.
  */
 #define _GNU_SOURCE
 #include <stddef.h>
@@ -115,7 +116,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tf_report_get_counts(b, &cb);
 	CHECK(memcmp(&ca, &cb, sizeof(ca)) == 0);
 	CHECK(ca.records + ca.malformed + ca.before_since +
-	    ca.handshake_failed + ca.not_tls + ca.other_events == ca.lines);
+	    ca.handshake_failed + ca.not_tls + ca.other_events +
+	    ca.legacy_requests + ca.other_requests == ca.lines);
+	CHECK(ca.agents_dropped <= ca.legacy_requests);
+	CHECK(b->agents.n <= TF_REPORT_UA_PAIRS);
 
 	write_all(b);
 	tf_report_free(a);

@@ -4,7 +4,9 @@
  * them read back byte for byte, RFC 3339 and duration parsing for --since,
  * aggregation over a small synthetic log with malformed and overlong
  * lines, the JSON output read back with jansson, the plain table, HTML
- * escaping and the HTML page, and the exit codes of tf_cli_main.
+ * escaping and the HTML page, the advice per client family, the user
+ * agents of access-log requests and their bounds, and the exit codes of
+ * tf_cli_main.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "advice.h"
 #include "cli.h"
 #include "html.h"
 #include "json.h"
@@ -192,8 +195,9 @@ TEST(since_values)
 	since_rejected("2026-11-28T13:45:01");
 }
 
-/* A small legacy log: 3 clients, 6 legacy records, other events, and
- * malformed lines of every kind. */
+/* A small legacy log: 3 clients, 6 legacy records, other events, an
+ * access-log request at or above the floor, and malformed lines of every
+ * kind. */
 static const char synthetic_log[] =
     /* Client A (TLS1.0, two SNIs, refused twice, audit once). */
     "{\"time\":\"2026-11-28T10:00:00.000Z\",\"event\":\"legacy_client\","
@@ -230,7 +234,8 @@ static const char synthetic_log[] =
     "{\"time\":\"2026-11-28T11:41:00Z\",\"event\":\"not_tls\","
     "\"client_ip\":\"192.0.2.1\"}\n"
     "{\"time\":\"2026-11-28T11:42:00Z\",\"event\":\"request\","
-    "\"status\":200}\n"
+    "\"status\":200,\"legacy\":false}\n"
+    "{\"time\":\"2026-11-28T11:43:00Z\",\"event\":\"reopened\"}\n"
     /* Blank lines are not malformed. */
     "\n   \n\r\n"
     /* Malformed: broken JSON, not an object, no event, bad time, a
@@ -636,13 +641,15 @@ TEST(aggregate_counts)
 	ASSERT_EQ(c.handshake_failed, 1);
 	ASSERT_EQ(c.not_tls, 1);
 	ASSERT_EQ(c.other_events, 1);
+	ASSERT_EQ(c.other_requests, 1);
+	ASSERT_EQ(c.legacy_requests, 0);
 	ASSERT_EQ(c.before_since, 0);
-	ASSERT_EQ(c.lines, 9 + SYNTHETIC_MALFORMED);
+	ASSERT_EQ(c.lines, 10 + SYNTHETIC_MALFORMED);
 	tf_report_free(r);
 
 	/* --since 11:00Z keeps A's 12:00+01:00 (11:00Z: not earlier) and
-	 * 12:30 records, both of C's and the three other events; A's 10:00
-	 * and B's 09:00 go. */
+	 * 12:30 records, both of C's, the three other events and the
+	 * request; A's 10:00 and B's 09:00 go. */
 	r = report_of(synthetic_log, sizeof(synthetic_log) - 1,
 	    1795863600000000LL);
 	tf_report_get_counts(r, &c);
@@ -658,7 +665,8 @@ TEST(aggregate_counts)
 	tf_report_get_counts(r, &c);
 	ASSERT_EQ(c.records, 0);
 	ASSERT_EQ(c.clients, 0);
-	ASSERT_EQ(c.before_since, 9);
+	ASSERT_EQ(c.before_since, 10);
+	ASSERT_EQ(c.other_requests, 0);
 	tf_report_free(r);
 
 	/* tf_report_feed says which lines were malformed. */
@@ -814,6 +822,23 @@ TEST(json_output_read_back)
 	ASSERT_EQ(num(get(v, "handshake_failed_reasons"), "timeout"), 1);
 	ASSERT_EQ(num(v, "not_tls"), 1);
 	ASSERT_EQ(num(v, "other"), 1);
+	/* Added members: advice and agents on every client, advice per
+	 * guess, the requests. */
+	for (i = 0; i < json_array_size(cl); i++) {
+		c = json_array_get(cl, i);
+		ASSERT(strncmp(str(c, "advice"), "Find the client by its "
+		    "address and user agent", 39) == 0);
+		ASSERT_EQ(json_array_size(get(c, "user_agents")), 0);
+		ASSERT_EQ(num(c, "user_agents_more"), 0);
+	}
+	v = get(t, "guess_advice");
+	ASSERT_EQ(json_object_size(v), 2);
+	ASSERT_STR_EQ(str(v, "unknown"), tf_advice_find(NULL, 0)->text);
+	ASSERT_STR_EQ(str(v, "IE 8"), tf_advice_find(NULL, 0)->text);
+	v = get(doc, "requests");
+	ASSERT_EQ(num(v, "legacy"), 0);
+	ASSERT_EQ(num(v, "other"), 1);
+	ASSERT_EQ(num(v, "agents_not_kept"), 0);
 	json_decref(doc);
 	free(out);
 	tf_report_free(r);
@@ -864,6 +889,16 @@ TEST(text_output)
 	ASSERT(strstr(out, "  unknown          3\n") != NULL);
 	ASSERT(strstr(out, "Other records: 1 handshake_failed (timeout 1), "
 	    "1 not_tls, 1 of other events\n") != NULL);
+	/* "IE 8" is in no family: with the unknown clients. */
+	ASSERT(strstr(out, "\nWhat to upgrade\n  Other and unknown clients: "
+	    "6 records\n    seen as  IE 8: 3\n             unknown: 3\n"
+	    "    advice   Find the client by its address and user agent, "
+	    "then upgrade its\n             operating system or its TLS "
+	    "library.\n") != NULL);
+	ASSERT(strstr(out, "\nRequests: 0 below the floor, 1 at or above "
+	    "it\n") != NULL);
+	/* No access-log agents, no AGENTS lines. */
+	ASSERT(strstr(out, "AGENTS") == NULL);
 	ASSERT(strstr(out, "\n9 malformed lines skipped\n") != NULL);
 	free(out);
 	tf_report_free(r);
@@ -942,6 +977,24 @@ TEST(html_page)
 	ASSERT(strstr(out, ">TLS1.0 (4)</text>") != NULL);
 	ASSERT(strstr(out, ">TLS1.1 (2)</text>") != NULL);
 	ASSERT(strstr(out, "9 malformed lines skipped") != NULL);
+	/* Times and addresses never wrap. */
+	ASSERT(strstr(out, ".nw{white-space:nowrap}") != NULL);
+	ASSERT(strstr(out, "<td class=\"nw\">2026-11-28T10:00:00Z</td>"
+	    "<td class=\"nw\">2026-11-28T12:30:00Z</td>") != NULL);
+	ASSERT(strstr(out, "<td class=\"nw\"><code>203.0.113.7</code></td>")
+	    != NULL);
+	ASSERT(strstr(out, "<td class=\"nw\"><code>2001:db8::1</code></td>")
+	    != NULL);
+	ASSERT(strstr(out, ", <span class=\"nw\">2026-11-28T09:00:00Z</span> "
+	    "to <span class=\"nw\">2026-11-28T12:30:00Z</span>") != NULL);
+	ASSERT(strstr(out, "Generated <span class=\"nw\">2026-11-28T13:45:01Z"
+	    "</span>") != NULL);
+	/* The advice, and the column for agents. */
+	ASSERT(strstr(out, "<h2>What to upgrade</h2>") != NULL);
+	ASSERT(strstr(out, "<tr><td>Other and unknown clients</td><td "
+	    "class=\"n\">6</td><td>IE 8 (3)<br>unknown (3)</td><td>Find the "
+	    "client by its address and user agent") != NULL);
+	ASSERT(strstr(out, "<th>user agents</th>") != NULL);
 	free(out);
 	tf_report_free(r);
 
@@ -1102,6 +1155,619 @@ TEST(long_lines)
 	    TF_REPORT_LINE_MAX), -1);
 	tf_report_free(r);
 	free(log);
+}
+
+/* A legacy_client record of client "a", JA4 "j", guessed as guess. */
+static void
+feed_guess(struct tf_report *r, const char *guess)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "{\"time\":"
+	    "\"2026-11-28T10:00:00Z\",\"event\":\"legacy_client\","
+	    "\"action\":\"refused\",\"client_ip\":\"a\",\"sni\":null,"
+	    "\"offered_max\":\"TLS1.0\",\"ja4\":\"j\",\"client_guess\":"
+	    "\"%s\"}", guess);
+
+	ASSERT(n > 0 && (size_t)n < sizeof(line));
+	ASSERT_EQ(tf_report_feed(r, line, (size_t)n), 0);
+}
+
+/* The family name of a guess (NUL-terminated, or NULL). */
+static const char *
+family_of(const char *guess)
+{
+	return tf_advice_find(guess, guess != NULL ? strlen(guess) : 0)->family;
+}
+
+/* Checks every CLIENT of the shipped catalogue finds a family of its
+ * own, not the generic sentence. */
+static void
+catalogue_families(void)
+{
+	const char *top = getenv("TF_SRCDIR"), *generic = family_of(NULL);
+	char path[1024], line[1200], *client, *nl;
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/conf/fingerprints.tsv",
+	    top != NULL ? top : ".");
+	f = fopen(path, "r");
+	if (f == NULL)
+		TEST_FAIL("cannot open %s (set TF_SRCDIR)", path);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (line[0] == '#' || (client = strchr(line, '\t')) == NULL ||
+		    (client = strchr(client + 1, '\t')) == NULL)
+			continue;
+		client++;
+		if ((nl = strchr(client, '\n')) != NULL)
+			*nl = '\0';
+		if (family_of(client) == generic)
+			TEST_FAIL("'%s' has no family", client);
+		n++;
+	}
+	fclose(f);
+	ASSERT(n > 100);
+}
+
+TEST(advice_table)
+{
+	static const struct {
+		const char *guess, *family;
+	} want[] = {
+		{ "Internet Explorer 8-10 on Windows 7 (Schannel)",
+		    "Windows 7 (Schannel)" },
+		{ "Internet Explorer 11 on Windows 7 (Schannel)",
+		    "Windows 7 (Schannel)" },
+		{ "Internet Explorer 7-10 on Windows Vista/7 (Schannel)",
+		    "Windows Vista or 7 (Schannel)" },
+		{ "Internet Explorer 7 on Windows Vista (Schannel)",
+		    "Windows Vista (Schannel)" },
+		{ "Internet Explorer 6 on Windows XP (Schannel)",
+		    "Windows XP (Schannel)" },
+		{ "Internet Explorer 10 on Windows Phone 8.0 (Schannel)",
+		    "Windows Phone 8.0" },
+		{ "Internet Explorer 11 on Windows Phone 8.1 (Schannel)",
+		    "Windows 8 and later (Schannel)" },
+		{ "Edge 13 on Windows 10 Mobile (Schannel)",
+		    "Windows 8 and later (Schannel)" },
+		{ "Android 2.3.7 (OpenSSL) or Java 6u45 (JSSE)",
+		    "Android 2.3 or Java 6" },
+		{ "Android 4.0.4 (OpenSSL)", "Android 2.x-4.0" },
+		{ "Android 4.1.1 (OpenSSL)", "Android 4.1-4.3" },
+		{ "Android 4.2.2-4.3 (OpenSSL)", "Android 4.1-4.3" },
+		{ "Android 4.4.2 (OpenSSL)", "Android 4.4" },
+		{ "Android 5.0 (OpenSSL)", "Android 5.0 and later" },
+		{ "Java 7u25 (JSSE)", "Java 7" },
+		{ "Java 8u31 (JSSE)", "Java 8 and later" },
+		{ "Firefox 17-24 on Windows 7 (NSS)",
+		    "Firefox and other NSS clients" },
+		{ "Tor Browser (Firefox 17.0.9 ESR) on Windows 7 (NSS)",
+		    "Firefox and other NSS clients" },
+		{ "Firefox 10 ESR on Windows 7 (NSS), or a Baidu or Yahoo "
+		    "crawler", "Firefox 10 ESR or an old crawler" },
+		{ "Chrome 49 on Windows XP SP3", "Chrome and Opera" },
+		{ "Chrome 73-79 or Opera 60-66 on Windows 10, or Android 10",
+		    "Chrome and Opera" },
+		{ "Opera 12.15 on Windows 7", "Chrome and Opera" },
+		{ "Safari 6.0.4 on OS X 10.8.4 (Secure Transport)",
+		    "Apple (Secure Transport)" },
+		{ "Safari 12.1 on iOS 12.2", "Apple (Secure Transport)" },
+		{ "OpenSSL 0.9.8y, or YandexBot crawler (May 2014)",
+		    "OpenSSL 0.9.8 or YandexBot" },
+		{ "OpenSSL 1.0.0t", "OpenSSL before 1.0.1" },
+		{ "OpenSSL 1.0.1h", "Other TLS libraries" },
+		{ "Googlebot crawler (Oct 2013)", "Search engine crawlers" },
+		{ "YandexBot 3.0 crawler", "Search engine crawlers" },
+		{ "OpenSSL 3 s_client", "Test tools forced to an old version" },
+		{ "GnuTLS 3.7 gnutls-cli",
+		    "Test tools forced to an old version" },
+		{ "IE 8", "Other and unknown clients" },
+		{ "", "Other and unknown clients" },
+		{ NULL, "Other and unknown clients" },
+	};
+	const struct tf_advice *a;
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < TF_ARRAY_SIZE(want); i++)
+		if (strcmp(family_of(want[i].guess), want[i].family) != 0)
+			TEST_FAIL("'%s': family '%s', expected '%s'",
+			    want[i].guess != NULL ? want[i].guess : "(null)",
+			    family_of(want[i].guess), want[i].family);
+
+	a = tf_advice_find("Internet Explorer 8-10 on Windows 7 (Schannel)",
+	    46);
+	ASSERT(strstr(a->text, "KB3140245") != NULL);
+	ASSERT(strstr(a->text, "DefaultSecureProtocols") != NULL);
+	ASSERT(strstr(a->text, "Internet Explorer 11") != NULL);
+	ASSERT(strstr(a->text, "SchUseStrongCrypto") != NULL);
+	ASSERT(strstr(a->text, "upgrade Windows") != NULL);
+	ASSERT_STR_EQ(tf_advice_find(NULL, 0)->text, "Find the client by its "
+	    "address and user agent, then upgrade its operating system or "
+	    "its TLS library.");
+	ASSERT(strstr(tf_advice_find("Java 7u25 (JSSE)", 16)->text,
+	    "-Dhttps.protocols=TLSv1.2") != NULL);
+	/* A guess is bytes with a length: a NUL does not end it. */
+	ASSERT_STR_EQ(tf_advice_find("x\0Windows 7", 11)->family,
+	    "Windows 7 (Schannel)");
+	ASSERT_STR_EQ(tf_advice_find("Windows 7", 8)->family,
+	    "Other and unknown clients");
+
+	/* Every sentence printable ASCII, ending in a full stop, naming no
+	 * update but KB3140245. */
+	for (i = 0; i < TF_ARRAY_SIZE(want); i++) {
+		a = tf_advice_find(want[i].guess, want[i].guess != NULL ?
+		    strlen(want[i].guess) : 0);
+		for (p = a->text; *p != '\0'; p++)
+			if (*p < 0x20 || *p > 0x7e)
+				TEST_FAIL("byte 0x%02x in '%s'",
+				    (unsigned char)*p, a->text);
+		ASSERT_EQ(a->text[strlen(a->text) - 1], '.');
+		for (p = a->text; (p = strstr(p, "KB")) != NULL; p++)
+			ASSERT(strncmp(p, "KB3140245", 9) == 0);
+	}
+	catalogue_families();
+}
+
+TEST(advice_output)
+{
+	struct tf_advice_family *f;
+	struct tf_report *r = tf_report_new(TF_REPORT_NO_SINCE);
+	json_t *doc, *c;
+	char *out;
+	size_t n, i;
+
+	for (i = 0; i < 5; i++)
+		feed_guess(r, "Java 7u25 (JSSE)");
+	for (i = 0; i < 3; i++)
+		feed_guess(r, "Internet Explorer 8-10 on Windows 7 (Schannel)");
+	feed_guess(r, "Internet Explorer 11 on Windows 7 (Schannel)");
+	feed_record(r, "2026-11-28T10:00:00Z", "a", "s", "TLS1.0");
+	feed_record(r, "2026-11-28T10:00:00Z", "b", "s", "TLS1.0");
+	feed_guess(r, "IE 8");
+
+	/* Families by records, their guesses by records. */
+	f = tf_advice_families(&r->by_guess, &n);
+	ASSERT_EQ(n, 3);
+	ASSERT_STR_EQ(f[0].advice->family, "Java 7");
+	ASSERT_EQ(f[0].records, 5);
+	ASSERT_EQ(f[0].nguesses, 1);
+	ASSERT_STR_EQ(f[1].advice->family, "Windows 7 (Schannel)");
+	ASSERT_EQ(f[1].records, 4);
+	ASSERT_EQ(f[1].nguesses, 2);
+	ASSERT_EQ(f[1].guesses[0]->count, 3);
+	ASSERT_EQ(f[1].guesses[1]->count, 1);
+	ASSERT_STR_EQ(f[2].advice->family, "Other and unknown clients");
+	ASSERT_EQ(f[2].records, 3);
+	ASSERT_STR_EQ(f[2].guesses[0]->s, "unknown");
+	ASSERT_STR_EQ(f[2].guesses[1]->s, "IE 8");
+	tf_advice_families_free(f, n);
+
+	out = output_of(r, 0, NULL);
+	ASSERT(strstr(out, "\nWhat to upgrade\n  Java 7: 5 records\n"
+	    "    seen as  Java 7u25 (JSSE): 5\n    advice   Java 7 has TLS 1.2 "
+	    "but does not offer it by default: move the\n") != NULL);
+	ASSERT(strstr(out, "\n\n  Windows 7 (Schannel): 4 records\n"
+	    "    seen as  Internet Explorer 8-10 on Windows 7 (Schannel): 3\n"
+	    "             Internet Explorer 11 on Windows 7 (Schannel): 1\n"
+	    "    advice   Windows 7 has TLS 1.2 but leaves it off for most "
+	    "programs: use\n             Internet Explorer 11") != NULL);
+	ASSERT(strstr(out, "KB3140245") != NULL);
+	ASSERT(strstr(out, "\n\n  Other and unknown clients: 3 records\n"
+	    "    seen as  unknown: 2\n             IE 8: 1\n    advice   Find "
+	    "the client by its address and user agent") != NULL);
+	/* Wrapped within 76 columns, the table aside. */
+	for (i = 0; out[i] != '\0'; i++) {
+		size_t len = strcspn(out + i, "\n");
+
+		if (strncmp(out + i, "    advice   ", 13) == 0 ||
+		    strncmp(out + i, "             ", 13) == 0)
+			ASSERT(len <= 76);
+		i += len;
+		if (out[i] == '\0')
+			break;
+	}
+	free(out);
+
+	out = output_of(r, 1, &n);
+	doc = load(out, n);
+	for (i = 0; i < json_array_size(get(doc, "clients")); i++) {
+		c = json_array_get(get(doc, "clients"), i);
+		ASSERT_STR_EQ(str(c, "advice"), tf_advice_find(
+		    json_string_value(get(c, "client_guess")),
+		    json_string_length(get(c, "client_guess")))->text);
+	}
+	c = json_array_get(get(doc, "clients"), 1);
+	ASSERT_STR_EQ(str(c, "client_guess"),
+	    "Internet Explorer 8-10 on Windows 7 (Schannel)");
+	ASSERT(strstr(str(c, "advice"), "KB3140245") != NULL);
+	c = get(get(doc, "totals"), "guess_advice");
+	ASSERT_EQ(json_object_size(c), 5);
+	ASSERT(strstr(str(c, "Internet Explorer 11 on Windows 7 (Schannel)"),
+	    "KB3140245") != NULL);
+	ASSERT(strncmp(str(c, "unknown"), "Find the client", 15) == 0);
+	json_decref(doc);
+	/* Still in the order of the totals. */
+	ASSERT(strstr(out, "\"guess_advice\": {\"Java 7u25 (JSSE)\": \"Java 7 "
+	    "has") != NULL);
+	free(out);
+
+	out = output_of(r, 2, NULL);
+	ASSERT(strstr(out, "<tr><td>Windows 7 (Schannel)</td><td class=\"n\">4"
+	    "</td><td>Internet Explorer 8-10 on Windows 7 (Schannel) (3)<br>"
+	    "Internet Explorer 11 on Windows 7 (Schannel) (1)</td><td>Windows "
+	    "7 has TLS 1.2") != NULL);
+	ASSERT(strstr(out, "turn on &quot;Use TLS 1.2&quot;") != NULL);
+	free(out);
+	tf_report_free(r);
+
+	/* No records: a section that says so. */
+	r = tf_report_new(TF_REPORT_NO_SINCE);
+	out = output_of(r, 0, NULL);
+	ASSERT(strstr(out, "\nWhat to upgrade\n  (none)\n") != NULL);
+	free(out);
+	tf_report_free(r);
+}
+
+/*
+ * Writes an access record the way proxy/record.c does, through the JSON
+ * writer of proxy/json.c, for client_ip ip with ja4 and user_agent (NULL:
+ * null), into buf; returns the line's length without its newline.
+ */
+static size_t
+write_access(char *buf, size_t cap, const char *ip, const char *ja4,
+    const char *ua, int legacy)
+{
+	struct tf_json j;
+
+	tf_json_init(&j, buf, cap);
+	tf_json_begin(&j);
+	tf_json_str(&j, "time", "2026-11-28T11:45:01.123Z");
+	tf_json_str(&j, "event", "request");
+	tf_json_str(&j, "listener", "edge");
+	tf_json_str(&j, "client_ip", ip);
+	tf_json_int(&j, "client_port", 51234);
+	tf_json_str(&j, "tls_version", legacy ? "TLS1.0" : "TLS1.3");
+	tf_json_str(&j, "cipher", "ECDHE-RSA-AES256-SHA");
+	tf_json_str(&j, "sni", "mail.contoso.com");
+	tf_json_str(&j, "ja4", ja4);
+	tf_json_str(&j, "method", "GET");
+	tf_json_str(&j, "host", "mail.contoso.com");
+	tf_json_str(&j, "path", "/owa/");
+	tf_json_int(&j, "status", 200);
+	tf_json_int(&j, "bytes_in", 312);
+	tf_json_int(&j, "bytes_out", 5120);
+	tf_json_str(&j, "upstream", "exchange");
+	tf_json_str(&j, "upstream_tls", "TLSv1.3");
+	tf_json_int(&j, "duration_ms", 12);
+	tf_json_str(&j, "user_agent", ua);
+	tf_json_bool(&j, "legacy", legacy);
+	tf_json_str(&j, "crypt_protocol", legacy ? "40" : "3000");
+	tf_json_str(&j, "crypt_cipher", "6610");
+	tf_json_str(&j, "crypt_hash", "8004");
+	tf_json_str(&j, "crypt_keyexchange", "ae06");
+	tf_json_end(&j);
+	ASSERT(!j.overflow);
+	ASSERT(j.len > 0 && buf[j.len - 1] == '\n');
+	return j.len - 1;
+}
+
+/* Adds one access record to a log being written to f. */
+static void
+put_access(FILE *f, const char *ip, const char *ja4, const char *ua,
+    int legacy)
+{
+	char line[2048];
+	size_t n = write_access(line, sizeof(line), ip, ja4, ua, legacy);
+
+	fwrite(line, 1, n, f);
+	fputc('\n', f);
+}
+
+/* Feeds one access record to r. */
+static void
+feed_access(struct tf_report *r, const char *ip, const char *ja4,
+    const char *ua, int legacy)
+{
+	char line[2048];
+	size_t n = write_access(line, sizeof(line), ip, ja4, ua, legacy);
+
+	ASSERT_EQ(tf_report_feed(r, line, n), 0);
+}
+
+#define REQ_HEAD "{\"time\":\"2026-11-28T10:00:00Z\",\"event\":\"request\","
+
+TEST(request_lines)
+{
+	struct tf_report_counts c;
+	struct tf_report *r;
+
+	LINE_OK(REQ_HEAD "\"legacy\":false}");
+	/* The fields of a request at or above the floor are not read. */
+	LINE_OK(REQ_HEAD "\"legacy\":false,\"client_ip\":7,\"ja4\":[],"
+	    "\"user_agent\":{}}");
+	LINE_OK(REQ_HEAD "\"legacy\":true,\"client_ip\":\"a\",\"ja4\":\"j\","
+	    "\"user_agent\":\"u\"}");
+	LINE_OK(REQ_HEAD "\"legacy\":true,\"client_ip\":\"a\",\"ja4\":null,"
+	    "\"user_agent\":null}");
+	LINE_OK(REQ_HEAD "\"legacy\":true,\"client_ip\":\"a\"}");
+	LINE_OK(REQ_HEAD "\"legacy\":true,\"client_ip\":\"\","
+	    "\"user_agent\":\"a\\u0000b\"}");
+
+	/* SPEC's access records always say whether they were legacy. */
+	LINE_BAD(REQ_HEAD "\"status\":200}");
+	LINE_BAD(REQ_HEAD "\"legacy\":null}");
+	LINE_BAD(REQ_HEAD "\"legacy\":\"true\"}");
+	LINE_BAD(REQ_HEAD "\"legacy\":1}");
+	LINE_BAD(REQ_HEAD "\"legacy\":[true]}");
+	LINE_BAD(REQ_HEAD "\"legacy\":true}");
+	LINE_BAD(REQ_HEAD "\"legacy\":true,\"client_ip\":null}");
+	LINE_BAD(REQ_HEAD "\"legacy\":true,\"client_ip\":7}");
+	LINE_BAD(REQ_HEAD "\"legacy\":true,\"client_ip\":\"a\",\"ja4\":7}");
+	LINE_BAD(REQ_HEAD "\"legacy\":true,\"client_ip\":\"a\","
+	    "\"user_agent\":7}");
+	LINE_BAD(REQ_HEAD "\"legacy\":true,\"client_ip\":\"a\","
+	    "\"user_agent\":[\"u\"]}");
+	LINE_BAD(REQ_HEAD "\"legacy\":true,\"legacy\":false,"
+	    "\"client_ip\":\"a\"}");
+	LINE_BAD("{\"event\":\"request\",\"legacy\":false}");
+	LINE_BAD("{\"time\":\"yesterday\",\"event\":\"request\","
+	    "\"legacy\":false}");
+
+	/* Requests at or above the floor are counted apart, never as
+	 * malformed; legacy ones count where --since says. */
+	r = tf_report_new(time_of("2026-11-28T11:00:00Z"));
+	feed_access(r, "192.0.2.1", "t13d_x", "curl/8.5.0", 0);
+	feed_access(r, "192.0.2.1", "t13d_x", NULL, 0);
+	feed_access(r, "192.0.2.2", NULL, "Mozilla/5.0", 0);
+	feed_access(r, "203.0.113.7", "t10d_a", "MSIE", 1);
+	ASSERT_EQ(tf_report_feed(r, REQ_HEAD "\"legacy\":true,\"client_ip\":"
+	    "\"a\"}", sizeof(REQ_HEAD "\"legacy\":true,\"client_ip\":\"a\"}")
+	    - 1), 0);
+	tf_report_get_counts(r, &c);
+	ASSERT_EQ(c.lines, 5);
+	ASSERT_EQ(c.malformed, 0);
+	ASSERT_EQ(c.other_requests, 3);
+	ASSERT_EQ(c.legacy_requests, 1);
+	ASSERT_EQ(c.before_since, 1);
+	ASSERT_EQ(c.other_events, 0);
+	ASSERT_EQ(c.records, 0);
+	ASSERT_EQ(r->agents.n, 1);
+	tf_report_free(r);
+}
+
+TEST(user_agents)
+{
+	static const char msie[] = "Mozilla/4.0 (compatible; MSIE 8.0; "
+	    "Windows NT 6.1; Trident/4.0)";
+	static const char hostile[] = "<b>\"ua'&\x01\xe2\x80\xae";
+	struct tf_report_client **v;
+	const struct tf_report_agents *a;
+	struct tf_report_counts c;
+	struct tf_report *r;
+	json_t *doc, *cl, *ua;
+	char *log = NULL, *out;
+	size_t n = 0, i;
+	FILE *f = open_memstream(&log, &n);
+
+	/* The access log first: its agents wait for their clients. */
+	ASSERT(f != NULL);
+	put_access(f, "203.0.113.7", "t10d_a", msie, 1);
+	put_access(f, "203.0.113.7", "t10d_a", NULL, 1);
+	put_access(f, "203.0.113.7", "t10d_a", msie, 1);
+	put_access(f, "203.0.113.7", "t10d_a", hostile, 1);
+	put_access(f, "2001:db8::1", "t11d_c", "Dalvik/1.6.0", 1);
+	/* Same address, another JA4; same JA4, another address; nobody's. */
+	put_access(f, "203.0.113.7", "t10d_z", "Other/1", 1);
+	put_access(f, "203.0.113.8", "t10d_a", "Other/2", 1);
+	/* At or above the floor: counted, never shown. */
+	put_access(f, "203.0.113.7", "t10d_a", "curl/8.5.0", 0);
+	put_access(f, "203.0.113.7", "t10d_a", "curl/8.5.0", 0);
+	fwrite(synthetic_log, 1, sizeof(synthetic_log) - 1, f);
+	fclose(f);
+	r = report_of(log, n, TF_REPORT_NO_SINCE);
+	free(log);
+
+	tf_report_get_counts(r, &c);
+	ASSERT_EQ(c.records, 6);
+	ASSERT_EQ(c.malformed, SYNTHETIC_MALFORMED);
+	ASSERT_EQ(c.legacy_requests, 7);
+	ASSERT_EQ(c.other_requests, 3);
+	ASSERT_EQ(c.agents_dropped, 0);
+	ASSERT_EQ(c.other_events, 1);
+	ASSERT_EQ(r->agents.n, 4);
+
+	/* A and B share their address and JA4, so their agents. */
+	v = tf_report_clients_sorted(r);
+	a = tf_report_agents_of(r, v[0]);
+	ASSERT(a != NULL);
+	ASSERT(a == tf_report_agents_of(r, v[2]));
+	ASSERT_EQ(a->uas.n, 3);
+	ASSERT_EQ(a->uas_more, 0);
+	ASSERT_EQ(tf_cset_get((struct tf_cset *)&a->uas, msie,
+	    sizeof(msie) - 1, 0)->count, 2);
+	ASSERT_EQ(tf_cset_get((struct tf_cset *)&a->uas, NULL, 0, 0)->count, 1);
+	a = tf_report_agents_of(r, v[1]);
+	ASSERT(a != NULL && a->uas.n == 1);
+	free(v);
+
+	out = output_of(r, 0, NULL);
+	/* Under A's row, after its SNIs and actions. */
+	ASSERT(strstr(out, "\n    3  2026-11-28T10:00:00Z  2026-11-28T12:30:00Z"
+	    "  TLS1.0   203.0.113.7  t10d_a  IE 8\n"
+	    "       SNI      autodiscover.contoso.com, mail.contoso.com\n"
+	    "       ACTIONS  refused 2, allowed_audit 1\n"
+	    "       AGENTS     2  Mozilla/4.0 (compatible; MSIE 8.0; Windows "
+	    "NT 6.1; Trident/4.0)\n                  1  (none)\n"
+	    "                  1  <b>\"ua'&\\x01\\u202e\n    2  ") != NULL);
+	ASSERT(strstr(out, "       ACTIONS  refused 2\n       AGENTS     1  "
+	    "Dalvik/1.6.0\n") != NULL);
+	ASSERT(strstr(out, "Other/") == NULL);
+	ASSERT(strstr(out, "curl/") == NULL);
+	ASSERT(strstr(out, "\nRequests: 7 below the floor, 3 at or above "
+	    "it\n") != NULL);
+	ASSERT(strstr(out, "were not kept") == NULL);
+	free(out);
+
+	out = output_of(r, 1, &n);
+	doc = load(out, n);
+	cl = get(doc, "clients");
+	ua = get(json_array_get(cl, 0), "user_agents");
+	ASSERT_EQ(json_array_size(ua), 3);
+	ASSERT_STR_EQ(json_string_value(json_array_get(ua, 0)), msie);
+	ASSERT(json_is_null(json_array_get(ua, 1)));
+	ASSERT_EQ(json_string_length(json_array_get(ua, 2)),
+	    sizeof(hostile) - 1);
+	ASSERT(memcmp(json_string_value(json_array_get(ua, 2)), hostile,
+	    sizeof(hostile) - 1) == 0);
+	ASSERT_EQ(num(json_array_get(cl, 0), "user_agents_more"), 0);
+	ua = get(json_array_get(cl, 1), "user_agents");
+	ASSERT_EQ(json_array_size(ua), 1);
+	ASSERT_STR_EQ(json_string_value(json_array_get(ua, 0)),
+	    "Dalvik/1.6.0");
+	ASSERT(json_equal(get(json_array_get(cl, 2), "user_agents"),
+	    get(json_array_get(cl, 0), "user_agents")));
+	ASSERT_EQ(num(get(doc, "requests"), "legacy"), 7);
+	ASSERT_EQ(num(get(doc, "requests"), "other"), 3);
+	ASSERT_EQ(num(get(doc, "requests"), "agents_not_kept"), 0);
+	ASSERT_EQ(num(get(doc, "other_events"), "other"), 1);
+	ASSERT_EQ(num(doc, "malformed"), SYNTHETIC_MALFORMED);
+	json_decref(doc);
+	for (i = 0; i < n; i++)
+		ASSERT((unsigned char)out[i] < 0x7f);
+	free(out);
+
+	out = output_of(r, 2, NULL);
+	ASSERT(strstr(out, "<td><code>Mozilla/4.0 (compatible; MSIE 8.0; "
+	    "Windows NT 6.1; Trident/4.0)</code> (2)<br><code><span "
+	    "class=\"none\">none</span></code> (1)<br><code>&lt;b&gt;&quot;"
+	    "ua&#39;&amp;\\x01\\u202e</code> (1)</td></tr>") != NULL);
+	ASSERT(strstr(out, "<b>\"ua") == NULL);
+	ASSERT(strstr(out, "<p>7 requests below the floor") != NULL);
+	free(out);
+	tf_report_free(r);
+}
+
+TEST(user_agent_bounds)
+{
+	char ua[600], ip[128];
+	struct tf_report_counts c;
+	struct tf_report_client **v;
+	const struct tf_report_agents *a;
+	struct tf_cset_entry **e;
+	struct tf_report *r = tf_report_new(TF_REPORT_NO_SINCE);
+	json_t *doc, *cl;
+	char *out;
+	size_t n;
+	int i;
+
+	/* 40 distinct agents from one address and JA4: UA_LIMIT kept, the
+	 * requests of the rest counted; a kept one still counts. */
+	for (i = 0; i < 40; i++) {
+		snprintf(ua, sizeof(ua), "agent-%02d", i);
+		feed_access(r, "a", "j", ua, 1);
+	}
+	feed_access(r, "a", "j", "agent-00", 1);
+	feed_record(r, "2026-11-28T10:00:00Z", "a", "s", "TLS1.0");
+	v = tf_report_clients_sorted(r);
+	a = tf_report_agents_of(r, v[0]);
+	free(v);
+	ASSERT(a != NULL);
+	ASSERT_EQ(a->uas.n, TF_REPORT_UA_LIMIT);
+	ASSERT_EQ(a->uas_more, 40 - TF_REPORT_UA_LIMIT);
+	out = output_of(r, 0, NULL);
+	ASSERT(strstr(out, "       AGENTS     2  agent-00\n"
+	    "                  1  agent-01\n") != NULL);
+	ASSERT(strstr(out, "agent-15\n                     (+24 more requests "
+	    "with other agents)\n") != NULL);
+	ASSERT(strstr(out, "agent-16") == NULL);
+	free(out);
+	out = output_of(r, 1, &n);
+	doc = load(out, n);
+	cl = json_array_get(get(doc, "clients"), 0);
+	ASSERT_EQ(json_array_size(get(cl, "user_agents")), TF_REPORT_UA_LIMIT);
+	ASSERT_EQ(num(cl, "user_agents_more"), 24);
+	json_decref(doc);
+	free(out);
+	out = output_of(r, 2, NULL);
+	ASSERT(strstr(out, "<br><span class=\"none\">24 more with other "
+	    "agents</span></td></tr>") != NULL);
+	free(out);
+	tf_report_free(r);
+
+	/* An agent is cut to UA_LEN bytes, never inside a character: two
+	 * that differ only after the cut are one. */
+	r = tf_report_new(TF_REPORT_NO_SINCE);
+	memset(ua, 'x', sizeof(ua));
+	ua[sizeof(ua) - 1] = '\0';
+	feed_access(r, "a", "j", ua, 1);
+	ua[sizeof(ua) - 2] = 'y';
+	feed_access(r, "a", "j", ua, 1);
+	memcpy(ua + TF_REPORT_UA_LEN - 1, "\xc3\xa9", 2);
+	feed_access(r, "b", "j", ua, 1);
+	feed_access(r, "c", "j", "\xc3\xa9", 1);
+	feed_record(r, "2026-11-28T10:00:00Z", "a", "s", "TLS1.0");
+	feed_record(r, "2026-11-28T10:00:01Z", "b", "s", "TLS1.0");
+	v = tf_report_clients_sorted(r);
+	a = tf_report_agents_of(r, v[0]);
+	ASSERT(a != NULL && a->uas.n == 1);
+	e = tf_cset_sorted(&a->uas, tf_cset_order_str);
+	ASSERT_EQ(e[0]->len, TF_REPORT_UA_LEN);
+	ASSERT_EQ(e[0]->count, 2);
+	free(e);
+	a = tf_report_agents_of(r, v[1]);
+	ASSERT(a != NULL && a->uas.n == 1);
+	e = tf_cset_sorted(&a->uas, tf_cset_order_str);
+	ASSERT_EQ(e[0]->len, TF_REPORT_UA_LEN - 1);
+	ASSERT_EQ(e[0]->s[TF_REPORT_UA_LEN - 2], 'x');
+	free(e);
+	free(v);
+	tf_report_free(r);
+
+	/* Keys longer than UA_KEY_MAX and keys past UA_PAIRS are not kept,
+	 * only counted; a key already held still is. */
+	r = tf_report_new(TF_REPORT_NO_SINCE);
+	memset(ip, '1', sizeof(ip));
+	ip[TF_REPORT_UA_KEY_MAX] = '\0';
+	feed_access(r, ip, "j", "kept", 1);
+	ip[TF_REPORT_UA_KEY_MAX] = '1';
+	ip[TF_REPORT_UA_KEY_MAX + 1] = '\0';
+	feed_access(r, ip, "j", "dropped", 1);
+	feed_access(r, "a", ip, "dropped", 1);
+	tf_report_get_counts(r, &c);
+	ASSERT_EQ(r->agents.n, 1);
+	ASSERT_EQ(c.agents_dropped, 2);
+	for (i = 0; i < TF_REPORT_UA_PAIRS + 10; i++) {
+		snprintf(ip, sizeof(ip), "10.0.%d.%d", i / 256, i % 256);
+		feed_access(r, ip, "j", "ua", 1);
+	}
+	feed_access(r, "10.0.0.0", "j", "ua", 1);
+	tf_report_get_counts(r, &c);
+	ASSERT_EQ(r->agents.n, TF_REPORT_UA_PAIRS);
+	ASSERT_EQ(c.legacy_requests, TF_REPORT_UA_PAIRS + 14);
+	/* 2 too long, 11 past the limit (one of them: 10.0.0.0 is held). */
+	ASSERT_EQ(c.agents_dropped, 2 + 11);
+	ASSERT_EQ(c.malformed, 0);
+	snprintf(ip, sizeof(ip), "10.0.%d.%d", (TF_REPORT_UA_PAIRS + 9) / 256,
+	    (TF_REPORT_UA_PAIRS + 9) % 256);
+	feed_record(r, "2026-11-28T10:00:00Z", ip, "s", "TLS1.0");
+	v = tf_report_clients_sorted(r);
+	ASSERT(tf_report_agents_of(r, v[0]) == NULL);
+	free(v);
+	out = output_of(r, 0, NULL);
+	ASSERT(strstr(out, "AGENTS") == NULL);
+	ASSERT(strstr(out, "\nRequests: 4110 below the floor, 0 at or above "
+	    "it\nThe user agents of 13 below the floor were not kept: more "
+	    "than 4096 client addresses and JA4s, or one too long\n") != NULL);
+	free(out);
+	out = output_of(r, 1, &n);
+	doc = load(out, n);
+	ASSERT_EQ(num(get(doc, "requests"), "agents_not_kept"), 13);
+	cl = json_array_get(get(doc, "clients"), 0);
+	ASSERT_EQ(json_array_size(get(cl, "user_agents")), 0);
+	json_decref(doc);
+	free(out);
+	tf_report_free(r);
 }
 
 /* Runs tf_cli_main with stdout and stderr sent to files in dir. */
@@ -1265,6 +1931,11 @@ TEST_MAIN(
 	TEST_ENTRY(html_page),
 	TEST_ENTRY(chart_buckets),
 	TEST_ENTRY(sni_limit),
+	TEST_ENTRY(advice_table),
+	TEST_ENTRY(advice_output),
+	TEST_ENTRY(request_lines),
+	TEST_ENTRY(user_agents),
+	TEST_ENTRY(user_agent_bounds),
 	TEST_ENTRY(long_lines),
 	TEST_ENTRY(main_exit_codes)
 )
