@@ -290,30 +290,37 @@ html_totals(FILE *out, const char *title, const char *what,
 	free(v);
 }
 
+/* The strings of a set, one a line with its count, in order, then how
+ * many records did not fit (more, "with other WHAT"). */
+static void
+html_set(FILE *out, const struct tf_cset *set, tf_cset_order *order,
+    uint64_t more, const char *what)
+{
+	struct tf_cset_entry **e = tf_cset_sorted(set, order);
+	size_t k;
+
+	for (k = 0; k < set->n; k++) {
+		fputs(k > 0 ? "<br><code>" : "<code>", out);
+		html_nstr(out, tf_cset_str(e[k]), e[k]->len, "none");
+		fprintf(out, "</code> (%llu)", (unsigned long long)e[k]->count);
+	}
+	free(e);
+	if (more > 0)
+		fprintf(out, "<br><span class=\"none\">%llu more with other "
+		    "%s</span>", (unsigned long long)more, what);
+}
+
 /* The cell of the agents of c's address and JA4, most requests first. */
 static void
 html_agents(FILE *out, const struct tf_report *r,
     const struct tf_report_client *c)
 {
 	const struct tf_report_agents *a = tf_report_agents_of(r, c);
-	struct tf_cset_entry **e;
-	size_t k;
 
 	fputs("<td>", out);
-	if (a != NULL) {
-		e = tf_cset_sorted(&a->uas, tf_cset_order_count);
-		for (k = 0; k < a->uas.n; k++) {
-			fputs(k > 0 ? "<br><code>" : "<code>", out);
-			html_nstr(out, tf_cset_str(e[k]), e[k]->len, "none");
-			fprintf(out, "</code> (%llu)",
-			    (unsigned long long)e[k]->count);
-		}
-		free(e);
-		if (a->uas_more > 0)
-			fprintf(out, "<br><span class=\"none\">%llu more with "
-			    "other agents</span>",
-			    (unsigned long long)a->uas_more);
-	}
+	if (a != NULL)
+		html_set(out, &a->uas, tf_cset_order_count, a->uas_more,
+		    "agents");
 	fputs("</td>", out);
 }
 
@@ -414,18 +421,8 @@ tf_html_write(struct tf_report *r, FILE *out, int64_t now)
 		fputs("</code></td><td>", out);
 		html_nstr(out, c->guess.p, c->guess.len, "unknown");
 		fputs("</td><td>", out);
-		e = tf_cset_sorted(&c->snis, tf_cset_order_str);
-		for (k = 0; k < c->snis.n; k++) {
-			fputs(k > 0 ? "<br><code>" : "<code>", out);
-			html_nstr(out, tf_cset_str(e[k]), e[k]->len, "none");
-			fprintf(out, "</code> (%llu)",
-			    (unsigned long long)e[k]->count);
-		}
-		free(e);
-		if (c->snis_more > 0)
-			fprintf(out, "<br><span class=\"none\">%llu more with "
-			    "other SNIs</span>",
-			    (unsigned long long)c->snis_more);
+		html_set(out, &c->snis, tf_cset_order_str, c->snis_more,
+		    "SNIs");
 		fputs("</td><td>", out);
 		e = tf_cset_sorted(&c->actions, tf_cset_order_count);
 		for (k = 0; k < c->actions.n; k++) {

@@ -89,10 +89,25 @@ json_time(FILE *out, int64_t us)
 	json_cstr(out, t);
 }
 
-/* {"name":count,...}; names never repeat: they are distinct strings. */
+/* A set's value for one entry: its count, or the advice for its guess. */
+typedef void json_value_fn(FILE *out, const struct tf_cset_entry *e);
+
 static void
-json_counts(FILE *out, const struct tf_cset *cs,
-    tf_cset_order *cmp)
+value_count(FILE *out, const struct tf_cset_entry *e)
+{
+	fprintf(out, "%llu", (unsigned long long)e->count);
+}
+
+static void
+value_advice(FILE *out, const struct tf_cset_entry *e)
+{
+	json_cstr(out, tf_advice_find(tf_cset_str(e), e->len)->text);
+}
+
+/* {"name":value,...}; names never repeat: they are distinct strings. */
+static void
+json_object(FILE *out, const struct tf_cset *cs, tf_cset_order *cmp,
+    json_value_fn *value)
 {
 	struct tf_cset_entry **v = tf_cset_sorted(cs, cmp);
 	size_t i;
@@ -102,10 +117,17 @@ json_counts(FILE *out, const struct tf_cset *cs,
 		if (i > 0)
 			fputs(", ", out);
 		json_str(out, v[i]->s, v[i]->len);
-		fprintf(out, ": %llu", (unsigned long long)v[i]->count);
+		fputs(": ", out);
+		value(out, v[i]);
 	}
 	fputc('}', out);
 	free(v);
+}
+
+static void
+json_counts(FILE *out, const struct tf_cset *cs, tf_cset_order *cmp)
+{
+	json_object(out, cs, cmp, value_count);
 }
 
 /* {"guess":"advice",...}, in the order of json_counts over the same set,
@@ -113,20 +135,24 @@ json_counts(FILE *out, const struct tf_cset *cs,
 static void
 json_advice(FILE *out, const struct tf_cset *cs)
 {
-	struct tf_cset_entry **v = tf_cset_sorted(cs, tf_cset_order_count);
-	size_t i;
+	json_object(out, cs, tf_cset_order_count, value_advice);
+}
 
-	fputc('{', out);
-	for (i = 0; i < cs->n; i++) {
-		if (i > 0)
+/* The strings of a set as a JSON array, in order. */
+static void
+json_strs(FILE *out, const struct tf_cset *set, tf_cset_order *order)
+{
+	struct tf_cset_entry **e = tf_cset_sorted(set, order);
+	size_t k;
+
+	fputc('[', out);
+	for (k = 0; k < set->n; k++) {
+		if (k > 0)
 			fputs(", ", out);
-		json_str(out, v[i]->s, v[i]->len);
-		fputs(": ", out);
-		json_cstr(out, tf_advice_find(tf_cset_str(v[i]),
-		    v[i]->len)->text);
+		json_str(out, tf_cset_str(e[k]), e[k]->len);
 	}
-	fputc('}', out);
-	free(v);
+	fputc(']', out);
+	free(e);
 }
 
 /* "user_agents": the agents of c's address and JA4, most requests first;
@@ -136,20 +162,13 @@ json_agents(FILE *out, const struct tf_report *r,
     const struct tf_report_client *c)
 {
 	const struct tf_report_agents *a = tf_report_agents_of(r, c);
-	struct tf_cset_entry **e;
-	size_t k;
 
-	fputs(", \"user_agents\": [", out);
-	if (a != NULL) {
-		e = tf_cset_sorted(&a->uas, tf_cset_order_count);
-		for (k = 0; k < a->uas.n; k++) {
-			if (k > 0)
-				fputs(", ", out);
-			json_str(out, tf_cset_str(e[k]), e[k]->len);
-		}
-		free(e);
-	}
-	fprintf(out, "], \"user_agents_more\": %llu",
+	fputs(", \"user_agents\": ", out);
+	if (a != NULL)
+		json_strs(out, &a->uas, tf_cset_order_count);
+	else
+		fputs("[]", out);
+	fprintf(out, ", \"user_agents_more\": %llu",
 	    (unsigned long long)(a != NULL ? a->uas_more : 0));
 }
 
@@ -157,8 +176,7 @@ int
 tf_jsonout_write(struct tf_report *r, FILE *out, int64_t now)
 {
 	struct tf_report_client **v;
-	struct tf_cset_entry **e;
-	size_t i, k;
+	size_t i;
 
 	TF_CHECK_OBJ(r, TF_REPORT_MAGIC);
 	fputs("{\n  \"generated\": ", out);
@@ -208,15 +226,9 @@ tf_jsonout_write(struct tf_report *r, FILE *out, int64_t now)
 		json_time(out, c->last_us);
 		fputs(", \"offered_max\": ", out);
 		json_str(out, c->offered.p, c->offered.len);
-		fputs(", \"snis\": [", out);
-		e = tf_cset_sorted(&c->snis, tf_cset_order_str);
-		for (k = 0; k < c->snis.n; k++) {
-			if (k > 0)
-				fputs(", ", out);
-			json_str(out, tf_cset_str(e[k]), e[k]->len);
-		}
-		free(e);
-		fprintf(out, "], \"snis_more\": %llu, \"actions\": ",
+		fputs(", \"snis\": ", out);
+		json_strs(out, &c->snis, tf_cset_order_str);
+		fprintf(out, ", \"snis_more\": %llu, \"actions\": ",
 		    (unsigned long long)c->snis_more);
 		json_counts(out, &c->actions, tf_cset_order_count);
 		fputs(", \"advice\": ", out);

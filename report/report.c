@@ -13,6 +13,7 @@
  * control bytes, so every string counted here is valid UTF-8.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,23 +98,39 @@ client_hash(struct field ip, struct field ja4, struct field guess)
 	return tf_cset_hash(h, guess.p, guess.len);
 }
 
+/*
+ * Doubles an open-addressing table of pointers to objects whose uint64_t
+ * hash sits at hash_off (the client and the agent tables): *slotp has cap
+ * slots, NULL when free.
+ */
+static void
+table_grow(void ***slotp, size_t *capp, size_t hash_off)
+{
+	size_t old = *capp, cap = old ? old * 2 : 64, i, j;
+	void **slot = tf_xcalloc(cap, sizeof(*slot)), **from = *slotp;
+
+	for (i = 0; i < old; i++) {
+		uint64_t h;
+
+		if (from[i] == NULL)
+			continue;
+		memcpy(&h, (const char *)from[i] + hash_off, sizeof(h));
+		for (j = h & (cap - 1); slot[j] != NULL; j = (j + 1) & (cap - 1))
+			;
+		slot[j] = from[i];
+	}
+	free(from);
+	*slotp = slot;
+	*capp = cap;
+}
+
 static void
 ctab_grow(struct tf_report_ctab *t)
 {
-	size_t cap = t->cap ? t->cap * 2 : 64, i, j;
-	struct tf_report_client **slot = tf_xcalloc(cap, sizeof(*slot));
+	void **slot = (void **)t->slot;
 
-	for (i = 0; i < t->cap; i++) {
-		if (t->slot[i] == NULL)
-			continue;
-		for (j = t->slot[i]->hash & (cap - 1); slot[j] != NULL;
-		    j = (j + 1) & (cap - 1))
-			;
-		slot[j] = t->slot[i];
-	}
-	free(t->slot);
-	t->slot = slot;
-	t->cap = cap;
+	table_grow(&slot, &t->cap, offsetof(struct tf_report_client, hash));
+	t->slot = (struct tf_report_client **)slot;
 }
 
 /* The client with this key, created (count 0) if it is new. */
@@ -177,20 +194,10 @@ agents_hash(struct field ip, struct field ja4)
 static void
 atab_grow(struct tf_report_atab *t)
 {
-	size_t cap = t->cap ? t->cap * 2 : 64, i, j;
-	struct tf_report_agents **slot = tf_xcalloc(cap, sizeof(*slot));
+	void **slot = (void **)t->slot;
 
-	for (i = 0; i < t->cap; i++) {
-		if (t->slot[i] == NULL)
-			continue;
-		for (j = t->slot[i]->hash & (cap - 1); slot[j] != NULL;
-		    j = (j + 1) & (cap - 1))
-			;
-		slot[j] = t->slot[i];
-	}
-	free(t->slot);
-	t->slot = slot;
-	t->cap = cap;
+	table_grow(&slot, &t->cap, offsetof(struct tf_report_agents, hash));
+	t->slot = (struct tf_report_agents **)slot;
 }
 
 /* The slot holding the key, or the free one where it would go; t has a
