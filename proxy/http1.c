@@ -351,6 +351,13 @@ request_head(struct tf_http *h)
 	int has_host = 0;
 
 	memset(info, 0, sizeof(*info));
+	/* llhttp reads a request line without a version as HTTP/0.9 and
+	 * goes on to fields; it would leave as an HTTP/1.1 request. */
+	if (p->http_major != 1) {
+		h->status = p->http_major > 1 ? 505 : 400;
+		h->why = "not an HTTP/1.x request";
+		return -1;
+	}
 	method = h->ext_method[0] ? h->ext_method :
 	    llhttp_method_name((llhttp_method_t)p->method);
 	copy_bounded(info->method, sizeof(info->method), method,

@@ -38,6 +38,7 @@
 #   value-nul       a NUL byte in a header value
 #   no-host         HTTP/1.1 without Host
 #   two-hosts       two Host headers
+#   http09          a request line without a version, with fields after it
 #   oversize        a 5000-byte header with max-header-size 4k: 431
 # Requests that are legitimate and must be read exactly as the origin reads
 # them (no smuggled request reaches it, the connection goes on):
@@ -148,6 +149,7 @@ attack name-empty 400 "${P}: x\\r\\nContent-Length: 0\\r\\n\\r\\n$S"
 attack value-nul 400 "${P}X-Pad: a\\x00b\\r\\nContent-Length: 0\\r\\n\\r\\n$S"
 attack no-host 400 "GET /echo/attack HTTP/1.1\\r\\nUser-Agent: t13\\r\\n\\r\\n$S"
 attack two-hosts 400 "GET /echo/attack HTTP/1.1\\r\\n${H}Host: other.fabrikam.test\\r\\n\\r\\n$S"
+attack http09 400 "GET /echo/attack\\r\\n${H}Content-Length: 0\\r\\n\\r\\n$S"
 big=$("$PY" -c 'print("x" * 5000)')
 attack oversize 431 "GET /echo/attack HTTP/1.1\\r\\n${H}X-Big: $big\\r\\n\\r\\n$S"
 

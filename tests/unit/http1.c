@@ -1042,6 +1042,16 @@ TEST(malformed_head_refused)
 	REFUSED("GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n", 400);
 	REFUSED("GET / HTTP/1.1\r\nHost: h\r\nX-Pad: a\0b\r\n\r\n", 400);
 	REFUSED("GET / HTTP/9.1\r\nHost: h\r\n\r\n", 400);
+	/* A request line without a version is HTTP/0.9 to llhttp, which
+	 * then reads fields after it: it would go out as HTTP/1.1 (found by
+	 * fuzz-http1 with PRI, whose HTTP/1.1 form the next hop refuses). */
+	REFUSED_WHY("GET /\r\nHost: h\r\n\r\n", 400,
+	    "not an HTTP/1.x request");
+	REFUSED_WHY("PRI c://o/ak/1.1\r\nHost: i\r\n\r\n", 400,
+	    "not an HTTP/1.x request");
+	REFUSED_WHY("GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505,
+	    "not an HTTP/1.x request");
+	REFUSED("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505);
 }
 
 TEST(oversize_head_431)
