@@ -62,8 +62,8 @@ probe_free(const struct tf_sockets *t, const struct tf_bind_conf *b)
 	if (port_of(&b->addr) == 0)
 		return 0;
 	for (s = t->head; s != NULL; s = s->next)
-		if (s->addr.ss_family == b->addr.ss_family &&
-		    port_of(&s->addr) == port_of(&b->addr))
+		if (s->bound.ss_family == b->addr.ss_family &&
+		    port_of(&s->bound) == port_of(&b->addr))
 			return 0;
 	fd = socket(b->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
@@ -113,6 +113,7 @@ socket_open(const struct tf_sockets *t, const struct tf_bind_conf *b,
 		if (w == 0)
 			getsockname(s->fds[0], (struct sockaddr *)&ss, &len);
 	}
+	s->bound = ss;
 	return s;
 }
 
@@ -130,12 +131,19 @@ find_unused(struct tf_sockets *t, const struct tf_bind_conf *b,
 {
 	struct tf_socket *s;
 
-	for (s = t->head; s != NULL; s = s->next)
-		if (!s->used && s->addrlen == b->addrlen &&
-		    memcmp(&s->addr, &b->addr, b->addrlen) == 0 &&
+	for (s = t->head; s != NULL; s = s->next) {
+		if (s->used || s->addrlen != b->addrlen)
+			continue;
+		/* The same address; with port 0, for the same listener. */
+		if (memcmp(&s->addr, &b->addr, b->addrlen) == 0 &&
 		    (port_of(&b->addr) != 0 || strcmp(s->listener,
 		    listener) == 0))
 			return s;
+		/* The port the kernel gave, now written in the file. */
+		if (port_of(&b->addr) != 0 &&
+		    memcmp(&s->bound, &b->addr, b->addrlen) == 0)
+			return s;
+	}
 	return NULL;
 }
 

@@ -17,6 +17,7 @@ struct tf_config;
 /* One bind's sockets, owned by the control thread's table. */
 struct tf_socket {
 	struct sockaddr_storage addr;   /* as configured (port 0 stays 0) */
+	struct sockaddr_storage bound;  /* as bound: the kernel's port */
 	socklen_t addrlen;
 	int *fds;                       /* one per worker; workers close them */
 	char *listener;                 /* the listener it was opened for */
