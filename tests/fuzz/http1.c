@@ -187,7 +187,8 @@ check_state(struct fz *f)
 			CHECK(h->status == 502);
 		else
 			CHECK(h->status == 400 || h->status == 421 ||
-			    h->status == 431 || h->status == 501);
+			    h->status == 431 || h->status == 501 ||
+			    h->status == 505);
 	}
 }
 
