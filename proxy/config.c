@@ -683,7 +683,7 @@ static const struct directive directives[] = {
 
 	{ "workers", do_workers, 1, 1, SCOPE_GLOBAL, ONCE, .off = 0 },
 	{ "user", set_string, 1, 1, SCOPE_GLOBAL, ONCE,
-	    .off = CFG(user) },
+	    .off = CFG(user), .where_off = CFG(user_where) },
 	{ "error-log", set_log, 1, 1, SCOPE_GLOBAL, ONCE,
 	    .off = CFG(error_log) },
 	{ "legacy-log", set_log, 1, 1, SCOPE_GLOBAL, ONCE,

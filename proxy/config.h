@@ -109,6 +109,7 @@ struct tf_config {
 
 	unsigned workers;               /* 0: auto (one per CPU) */
 	char *user;                     /* NULL: keep the running user */
+	struct tf_where user_where;
 	struct tf_log_dest error_log;   /* default stderr */
 	struct tf_log_dest legacy_log;  /* default /var/log/tlsfloor/legacy.jsonl */
 	struct tf_log_dest access_log;  /* default /var/log/tlsfloor/access.jsonl */

@@ -49,23 +49,33 @@ static const int syslog_prio[] = {
 	LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING, LOG_ERR, LOG_ALERT,
 };
 
-/*
- * Opens a log file for appending. When its folder does not exist (a fresh
- * install logging to /var/log/tlsfloor/), the folder is created, one
- * level only, and the open retried. Returns the descriptor or -1.
- */
-static int
-open_log_file(const char *path)
+static int (*log_opener)(const char *path) = tf_log_file_open;
+
+void
+tf_log_set_opener(int (*open_fn)(const char *path))
 {
-	int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC;
+	log_opener = open_fn != NULL ? open_fn : tf_log_file_open;
+}
+
+/*
+ * When the folder does not exist (a fresh install logging to
+ * /var/log/tlsfloor/), it is created, one level only, and the open
+ * retried. Nothing here allocates or formats: the log opener runs it in a
+ * child forked from a process that may have threads (privsep.c).
+ */
+int
+tf_log_file_open(const char *path)
+{
+	int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY;
+	size_t n = strlen(path);
 	char dir[4096];
 	char *slash;
 	int fd;
 
 	fd = open(path, flags, 0640);
-	if (fd != -1 || errno != ENOENT)
+	if (fd != -1 || errno != ENOENT || n >= sizeof(dir))
 		return fd;
-	snprintf(dir, sizeof(dir), "%s", path);
+	memcpy(dir, path, n + 1);
 	slash = strrchr(dir, '/');
 	if (slash == NULL || slash == dir)
 		return -1;
@@ -146,7 +156,7 @@ tf_log_open(enum tf_log_stream s, const struct tf_log_dest *d, char *err,
 		let_go(o);
 		break;
 	case TF_LOG_FILE:
-		fd = open_log_file(d->path);
+		fd = log_opener(d->path);
 		if (fd == -1 || point(o, fd) != 0) {
 			snprintf(err, errlen, "%s: cannot open: %s", d->path,
 			    strerror(errno));

@@ -43,6 +43,19 @@ int tf_log_open(enum tf_log_stream s, const struct tf_log_dest *d,
     char *err, size_t errlen);
 
 /*
+ * Opens PATH for appending: created 0640, and its folder (one level) 0750
+ * when missing. Async-signal-safe. Returns a descriptor or -1 with errno.
+ */
+int tf_log_file_open(const char *path);
+
+/*
+ * Sets what tf_log_open() opens a file with: tf_log_file_open() unless
+ * open_fn is given (the privileged log opener, privsep.h). NULL restores
+ * the default. The control thread only.
+ */
+void tf_log_set_opener(int (*open_fn)(const char *path));
+
+/*
  * Closes every stream's file (at exit): only once no other thread writes
  * logs. The error log goes to stderr again.
  */

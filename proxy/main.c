@@ -6,8 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +20,7 @@
 #include "http1.h"
 #include "log.h"
 #include "metrics.h"
+#include "privsep.h"
 #include "runtime.h"
 #include "shard.h"
 #include "sockets.h"
@@ -38,7 +37,9 @@ struct tf_main {
 	struct tf_shard *shards;        /* one per worker */
 	struct tf_worker **workers;     /* each shard's worker */
 	unsigned nworkers;
-	const char *user;               /* as started; reloads keep it */
+	char *user;                     /* as started; reloads keep it */
+	struct tf_user as;              /* who to become, when user is set */
+	int has_user;
 	uv_loop_t *loop;
 	struct tf_mailbox mbox;         /* workers' answers */
 	uv_signal_t sigs[4];
@@ -128,7 +129,10 @@ load(const char *path, struct tf_tickets *tk, char *err, size_t errlen)
 	return rt;
 }
 
-/* Checks that every log file of cfg can be opened for appending. */
+/*
+ * Checks that every log file of cfg can be opened for appending, the way
+ * the reopen will: through the log opener for the paths it keeps.
+ */
 static int
 check_logs(const struct tf_config *cfg, char *err, size_t errlen)
 {
@@ -141,15 +145,13 @@ check_logs(const struct tf_config *cfg, char *err, size_t errlen)
 
 		if (d[i]->kind != TF_LOG_FILE)
 			continue;
-		fd = open(d[i]->path, O_WRONLY | O_APPEND | O_CREAT |
-		    O_CLOEXEC, 0640);
-		if (fd == -1 && errno != ENOENT) {
+		fd = tf_privsep_open_log(d[i]->path);
+		if (fd == -1) {
 			snprintf(err, errlen, "%s: cannot open: %s",
 			    d[i]->path, strerror(errno));
 			return -1;
 		}
-		if (fd != -1)
-			close(fd);
+		close(fd);
 	}
 	return 0;
 }
@@ -164,27 +166,42 @@ open_logs(const struct tf_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Reads the whole configuration again, now as the user the process runs
+ * as: what a reload will do. Start-up and -t use it after becoming `user`,
+ * so a key only root can read fails them as it would fail every reload.
+ */
 static int
-drop_privileges(const char *user, char *err, size_t errlen)
+check_as_user(struct tf_main *m, char *err, size_t errlen)
 {
-	struct passwd *pw;
+	struct tf_runtime *rt;
+	size_t n;
 
-	if (user == NULL || geteuid() != 0)
-		return 0;
-	errno = 0;
-	pw = getpwnam(user);
-	if (pw == NULL) {
-		snprintf(err, errlen, "user %s: %s", user,
-		    errno ? strerror(errno) : "no such user");
+	rt = load(m->conf_path, m->tickets, err, errlen);
+	if (rt == NULL) {
+		n = strlen(err);
+		snprintf(err + n, errlen - n, " (read as user %s, as reloads "
+		    "are)", m->as.name);
 		return -1;
 	}
-	if (setgroups(0, NULL) != 0 || initgroups(user, pw->pw_gid) != 0 ||
-	    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
-		snprintf(err, errlen, "cannot become %s: %s", user,
-		    strerror(errno));
-		return -1;
-	}
+	tf_runtime_unref(rt);
 	return 0;
+}
+
+/*
+ * Keeps root for the log files only (privsep.h), becomes `user`, and
+ * checks that it can read what a reload reads. Nothing to do unless root
+ * and the configuration names a user.
+ */
+static int
+drop_privileges(struct tf_main *m, char *err, size_t errlen)
+{
+	if (!m->has_user || geteuid() != 0)
+		return 0;
+	if (tf_privsep_start(m->rt->cfg, err, errlen) != 0 ||
+	    tf_user_become(&m->as, err, errlen) != 0)
+		return -1;
+	return check_as_user(m, err, errlen);
 }
 
 static unsigned
@@ -480,8 +497,12 @@ run(struct tf_main *m)
 	if (open_metrics(m, cfg, &admin, err, sizeof(err)) != 0)
 		goto fail;
 	swap_metrics(m, cfg, admin);
-	m->user = cfg->user;
-	if (drop_privileges(cfg->user, err, sizeof(err)) != 0)
+	/* Reloads compare with it once this generation's cfg is gone. */
+	if (cfg->user != NULL) {
+		m->user = tf_xstrdup(cfg->user);
+		m->as.name = m->user;
+	}
+	if (drop_privileges(m, err, sizeof(err)) != 0)
 		goto fail;
 	for (i = 0; i < TF_ARRAY_SIZE(signums); i++) {
 		m->sigs[i].data = m;
@@ -599,6 +620,17 @@ main(int argc, char **argv)
 		tf_tickets_free(m.tickets);
 		return 1;
 	}
+	/* -t reads the files as `user` too: reloads will. */
+	r = tf_user_find(m.rt->cfg, &m.as, err, sizeof(err));
+	m.has_user = r == 1;
+	if (r == -1 || (test && m.has_user && geteuid() == 0 &&
+	    (tf_user_become(&m.as, err, sizeof(err)) != 0 ||
+	    check_as_user(&m, err, sizeof(err)) != 0))) {
+		fprintf(stderr, "tlsfloor: %s\n", err);
+		tf_runtime_unref(m.rt);
+		tf_tickets_free(m.tickets);
+		return 1;
+	}
 	if (test) {
 		printf("tlsfloor: configuration %s is valid\n", m.conf_path);
 		tf_runtime_unref(m.rt);
@@ -607,6 +639,7 @@ main(int argc, char **argv)
 	}
 	r = run(&m);
 	tf_runtime_unref(m.rt);
+	free(m.user);
 	/* After a clean stop the workers are joined and every generation
 	 * went with its last connection: no TLS context uses the keys any
 	 * more. After a failed start a worker may still run: the keys then

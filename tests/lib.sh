@@ -340,6 +340,24 @@ mk_pki() {
 	[ -f "$PKI/ca.pem" ] || error "mk-pki.sh made no $PKI/ca.pem"
 }
 
+# as_nobody: for tests of `user nobody`, run as root: skips otherwise.
+# Makes $WORK traversable and copies the gateway's ECDSA pair and the CA
+# into $WORK/pki (the build tree may sit where nobody cannot look), the
+# key root-owned, 0640, group nobody's: readable as nobody, as a reload
+# needs. Sets NOBODY_GID.
+as_nobody() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (user nobody)"
+	NOBODY_GID=$(id -g nobody 2>/dev/null) || skip "no user nobody"
+	mk_pki
+	chmod 0755 "$WORK"
+	mkdir -m 0755 "$WORK/pki"
+	cp "$PKI/gateway-ecdsa.pem" "$PKI/gateway-ecdsa.key" "$PKI/ca.pem" \
+	    "$WORK/pki/"
+	chmod 0644 "$WORK/pki/gateway-ecdsa.pem" "$WORK/pki/ca.pem"
+	chgrp "$NOBODY_GID" "$WORK/pki/gateway-ecdsa.key"
+	chmod 0640 "$WORK/pki/gateway-ecdsa.key"
+}
+
 # start_origin [origin.py options]: starts tests/backend/origin.py on a
 # kernel-chosen loopback port; sets ORIGIN_PID and ORIGIN_PORT.
 start_origin() {

@@ -128,6 +128,14 @@ check_bad bad-min-tls
 bad bad-bind 's|^\( *bind .*\)|    bind 127.0.0.1:99999  # HERE|'
 check_bad bad-bind
 
+# -t reads the files as `user` (when root), so the user must exist: as
+# root or not, an unknown one is an error at its line.
+bad unknown-user '/^workers/a\
+user tlsfloor-no-such-user   # HERE'
+check_bad unknown-user
+assert_grep 'user tlsfloor-no-such-user: no such user' "$CMD_ERR" \
+    "the unknown user's message"
+
 bad repeated 's|^\( *upstream-sni .*\)|\1\
     upstream-sni other.test  # HERE|'
 check_bad repeated
