@@ -513,9 +513,32 @@ do_cert(struct parser *p, const struct directive *d,
 			return perr(p, "'%s': empty path", d->name);
 	l->certs = tf_xrealloc(l->certs, (l->ncerts + 1) * sizeof(*l->certs));
 	c = &l->certs[l->ncerts++];
+	memset(c, 0, sizeof(*c));
 	c->chain = tf_config_parse_path(&p->cp, a->argv[1]);
 	c->key = a->argc > 2 ? tf_config_parse_path(&p->cp, a->argv[2]) : NULL;
 	c->where = here(p);
+	return 0;
+}
+
+/* `ocsp-file PATH`: the response stapled with the `cert` line above it. */
+static int
+do_ocsp_file(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
+{
+	struct tf_listener_conf *l = cur_listener(p);
+	struct tf_cert_conf *c;
+
+	if (a->argv[1][0] == '\0')
+		return perr(p, "'%s': empty path", d->name);
+	if (l->ncerts == 0)
+		return perr(p, "'%s' must follow the 'cert' it is for",
+		    d->name);
+	c = &l->certs[l->ncerts - 1];
+	if (c->ocsp != NULL)
+		return perr(p, "'%s': the 'cert' at line %d has one already "
+		    "(line %d)", d->name, c->where.line, c->ocsp_where.line);
+	c->ocsp = tf_config_parse_path(&p->cp, a->argv[1]);
+	c->ocsp_where = here(p);
 	return 0;
 }
 
@@ -698,6 +721,7 @@ static const struct directive directives[] = {
 
 	{ "bind", do_bind, 1, 1, SCOPE_LISTENER, REPEAT, .off = 0 },
 	{ "cert", do_cert, 1, 2, SCOPE_LISTENER, REPEAT, .off = 0 },
+	{ "ocsp-file", do_ocsp_file, 1, 1, SCOPE_LISTENER, REPEAT, .off = 0 },
 	{ "min-tls", do_min_tls, 1, 1, SCOPE_LISTENER, ONCE, .off = 0 },
 	{ "mode", do_mode, 1, 1, SCOPE_LISTENER, ONCE, .off = 0 },
 	{ "exempt", do_exempt, 1, ARGS_MANY, SCOPE_LISTENER, REPEAT, .off = 0 },
@@ -849,6 +873,7 @@ listener_free(struct tf_listener_conf *l)
 	for (i = 0; i < l->ncerts; i++) {
 		free(l->certs[i].chain);
 		free(l->certs[i].key);
+		free(l->certs[i].ocsp);
 	}
 	free(l->certs);
 	free(l->exempt);

@@ -55,6 +55,8 @@ struct tf_cert_conf {
 	char *chain;     /* PEM chain (leaf first) */
 	char *key;       /* PEM key; NULL: the key is in the chain file */
 	struct tf_where where;
+	char *ocsp;      /* DER OCSP response to staple, or NULL */
+	struct tf_where ocsp_where;
 };
 
 struct tf_route_conf {

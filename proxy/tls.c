@@ -31,6 +31,7 @@
 #include "buf.h"
 #include "config.h"
 #include "hello.h"
+#include "ocsp.h"
 #include "tickets.h"
 #include "tls.h"
 
@@ -58,6 +59,8 @@ struct tf_cert {
 	EVP_PKEY *key;
 	int is_ecdsa;
 	uint16_t group;         /* the ECDSA key's curve as a TLS group id */
+	uint8_t *ocsp;          /* the OCSP response to staple, or NULL */
+	size_t ocsp_len;
 };
 
 struct tf_tls_server {
@@ -249,6 +252,39 @@ cert_clear(struct tf_cert *c)
 	X509_free(c->leaf);
 	sk_X509_pop_free(c->chain, X509_free);
 	EVP_PKEY_free(c->key);
+	free(c->ocsp);
+}
+
+/*
+ * Reads the `ocsp-file` of a certificate and checks it is a good answer
+ * for its leaf (ocsp.h). Returns 0, or -1 with err at the directive.
+ */
+static int
+ocsp_load(const struct tf_cert_conf *cc, struct tf_cert *c, char *err,
+    size_t errlen)
+{
+	const char *why;
+	FILE *f;
+	size_t n;
+
+	f = fopen(cc->ocsp, "rb");
+	if (f == NULL) {
+		why = strerror(errno);
+		goto fail;
+	}
+	c->ocsp = tf_xmalloc(TF_OCSP_MAX + 1);
+	n = fread(c->ocsp, 1, TF_OCSP_MAX + 1, f);
+	why = ferror(f) ? strerror(errno) : n > TF_OCSP_MAX ?
+	    "bigger than 64 KiB" : n == 0 ? "empty file" : NULL;
+	fclose(f);
+	if (why == NULL && tf_ocsp_check(c->ocsp, n, c->leaf, &why) == 0) {
+		c->ocsp_len = n;
+		return 0;
+	}
+fail:
+	snprintf(err, errlen, "%s:%d: ocsp-file %s: %s", cc->ocsp_where.file,
+	    cc->ocsp_where.line, cc->ocsp, why);
+	return -1;
 }
 
 /* Loads one `cert CHAIN [KEY]`: leaf, intermediates, key, and checks that
@@ -304,6 +340,10 @@ cert_load(const struct tf_cert_conf *cc, struct tf_cert *c, char *err,
 	if (!X509_check_private_key(c->leaf, c->key)) {
 		where_err(err, errlen, &cc->where,
 		    "key does not match certificate", cc->chain);
+		cert_clear(c);
+		return -1;
+	}
+	if (cc->ocsp != NULL && ocsp_load(cc, c, err, errlen) != 0) {
 		cert_clear(c);
 		return -1;
 	}
@@ -413,6 +453,7 @@ select_cert_cb(const SSL_CLIENT_HELLO *ch)
 	struct tf_tls *t = SSL_get_app_data(ch->ssl);
 	struct tf_hello hello, *h = &hello;
 	enum tf_tls_hello_verdict v = TF_TLS_HELLO_CONTINUE;
+	const struct tf_cert *c;
 	size_t i;
 
 	TF_CHECK_OBJ(t, TF_TLS_MAGIC);
@@ -429,7 +470,12 @@ select_cert_cb(const SSL_CLIENT_HELLO *ch)
 			return ssl_select_cert_error;
 	}
 	i = choose_cert(t->server, h);
-	if (i != 0 && !use_cert(ch->ssl, &t->server->certs[i]))
+	c = &t->server->certs[i];
+	if (i != 0 && !use_cert(ch->ssl, c))
+		return ssl_select_cert_error;
+	/* Sent only when the client asked (status_request). */
+	if (c->ocsp != NULL && !SSL_set_ocsp_response(ch->ssl, c->ocsp,
+	    c->ocsp_len))
 		return ssl_select_cert_error;
 	return ssl_select_cert_success;
 }
