@@ -100,7 +100,7 @@ upstream_release(struct tf_conn *c)
 	struct tf_leg *leg = c->upstream;
 
 	if (c->up == TF_CONN_UP_READY && c->set->pool != NULL &&
-	    !c->set->stopping && c->st != TF_CONN_ST_TUNNEL &&
+	    !c->set->stopping && c->st != TF_CONN_ST_TUNNEL && !c->pinned &&
 	    tf_exchange_upstream_clean(&c->x) && tf_leg_idle(leg) &&
 	    tf_pool_put(c->set->pool, leg, c->up_target->pool_key,
 	    c->l->client, c->l->rt) == 0) {
@@ -647,8 +647,10 @@ request_head(struct tf_conn *c)
 {
 	set_timer(c, TF_CONN_TM_NONE, 0);
 	if (c->up != TF_CONN_UP_NONE && c->up_target != c->x.target) {
-		/* Without SNI, Host chose another route: a new upstream. */
+		/* Without SNI, Host chose another route: a new upstream,
+		 * where a pinned client authenticates anew. */
 		upstream_drop(c, 1);
+		c->pinned = 0;
 	}
 	if (c->up == TF_CONN_UP_READY)
 		upstream_timer(c);
@@ -723,12 +725,25 @@ exchange_done(struct tf_conn *c)
 		return;
 	}
 	set_timer(c, TF_CONN_TM_NONE, 0);
+	if (c->x.conn_auth && !c->pinned) {
+		c->pinned = 1;
+		tf_log_info("conn %llu: upstream %s: NTLM/Negotiate: the "
+		    "client keeps this upstream connection until either "
+		    "closes", (unsigned long long)c->id, c->up_target->name);
+	}
 	/* A reusable upstream leg goes back to the pool at once: a client
-	 * between requests holds no upstream connection. */
-	if (reuse)
+	 * between requests holds no upstream connection. Unless it is
+	 * pinned: NTLM and Negotiate authenticate the connection, which
+	 * must then never serve another client; and when it cannot go on,
+	 * the client's connection ends too, so that it authenticates
+	 * again on a new one. */
+	if (reuse && !c->pinned) {
 		upstream_release(c);
-	else
+	} else if (!reuse) {
 		upstream_drop(c, 0);
+		if (c->pinned)
+			next = TF_EX_NEXT_CLOSE;
+	}
 	if (next == TF_EX_NEXT_CLOSE) {
 		drain(c);
 		return;
@@ -748,6 +763,14 @@ proxy_upstream(struct tf_conn *c)
 
 	if (c->up != TF_CONN_UP_READY)
 		return;
+	if (c->pinned && !c->x.active && (leg->broken || leg->eof ||
+	    tf_buf_len(&leg->in) > 0)) {
+		/* Between requests a pinned connection owes nothing: what
+		 * comes is its end (or junk), and ends the client's too. */
+		upstream_drop(c, 0);
+		drain(c);
+		return;
+	}
 	if (leg->broken) {
 		if (!retry_fresh(c))
 			upstream_failed(c, 502, TF_M_UP_CLOSED,

@@ -108,6 +108,8 @@ struct tf_conn {
 	unsigned replay : 1;            /* the upstream leg came from the
 	                                   pool and has not answered yet: what
 	                                   went on it stays in x.to_up */
+	unsigned pinned : 1;            /* NTLM/Negotiate: the upstream leg
+	                                   is this client's until it closes */
 	size_t sent;                    /* replay: bytes of x.to_up sent */
 
 	struct tf_leg client;

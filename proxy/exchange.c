@@ -303,6 +303,7 @@ tf_exchange_finish(struct tf_exchange *x, uint64_t now, int may_keep,
 	    ws->req.state == TF_HTTP_ST_DONE && !ws->req.upgrade;
 
 	record(x, now, ws->resp.parser.status_code);
+	x->conn_auth = ws->resp.conn_auth || ws->info.conn_auth;
 	*reuse = 0;
 	if (ws->resp.upgrade)
 		return TF_EX_NEXT_TUNNEL;

@@ -69,6 +69,9 @@ struct tf_exchange {
 	const char *sni;                /* NULL: none */
 	const char *ja4;                /* NULL: none */
 	int legacy;                     /* let in below the floor */
+	int conn_auth;                  /* the last exchange authenticated
+	                                   the upstream connection, or was
+	                                   challenged to (NTLM, Negotiate) */
 	char upstream_tls[8];           /* the upstream leg's version, or "" */
 };
 

@@ -170,6 +170,8 @@ enum field_kind {
 	FK_CONTENT_LENGTH,
 	FK_X_FORWARDED_FOR,
 	FK_X_FORWARDED_PROTO,
+	FK_AUTHORIZATION,
+	FK_WWW_AUTHENTICATE,
 };
 
 static const struct {
@@ -192,6 +194,8 @@ static const struct {
 	KNOWN("content-length", FK_CONTENT_LENGTH),
 	KNOWN("x-forwarded-for", FK_X_FORWARDED_FOR),
 	KNOWN("x-forwarded-proto", FK_X_FORWARDED_PROTO),
+	KNOWN("authorization", FK_AUTHORIZATION),
+	KNOWN("www-authenticate", FK_WWW_AUTHENTICATE),
 #undef KNOWN
 };
 
@@ -201,6 +205,49 @@ same_name(const struct tf_http *h, const struct tf_http_field *f,
 {
 	return f->name_len == n &&
 	    strncasecmp(h->store + f->name, name, n) == 0;
+}
+
+/*
+ * True when a field of kind k holds an NTLM or Negotiate credential or
+ * challenge: "NTLM", "Negotiate", either followed by a token, as the
+ * value or one of its comma-separated challenges. Both authenticate the
+ * connection, not the request (RFC 4559; IIS, Exchange).
+ */
+static int
+conn_bound_auth(const struct tf_http *h, uint8_t k)
+{
+	static const struct {
+		const char *name;
+		size_t len;
+	} schemes[] = { { "NTLM", 4 }, { "Negotiate", 9 } };
+	size_t i, j;
+
+	for (i = 0; i < h->nfields; i++) {
+		const struct tf_http_field *f = &h->fields[i];
+		const char *v = h->store + f->value, *end = v + f->value_len;
+
+		if (f->kind != k)
+			continue;
+		while (v < end) {
+			while (v < end && (*v == ' ' || *v == '\t' || *v == ','))
+				v++;
+			for (j = 0; j < TF_ARRAY_SIZE(schemes); j++) {
+				size_t n = schemes[j].len;
+
+				if ((size_t)(end - v) >= n &&
+				    strncasecmp(v, schemes[j].name, n) == 0 &&
+				    (v + n == end || v[n] == ' ' ||
+				    v[n] == ','))
+					return 1;
+			}
+			/* Another scheme and its parameters: on to the next
+			 * comma. One inside a quoted parameter may start a
+			 * false match, which only costs the pooling. */
+			while (v < end && *v != ',')
+				v++;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -385,6 +432,7 @@ request_head(struct tf_http *h)
 		}
 	}
 	info->has_host = has_host;
+	info->conn_auth = conn_bound_auth(h, FK_AUTHORIZATION);
 	if (framing_listed_in_connection(h)) {
 		h->why = "Connection names a framing header";
 		return -1;
@@ -542,6 +590,8 @@ on_headers_complete(llhttp_t *p)
 		}
 		r = 0;
 	} else {
+		h->conn_auth = p->status_code == 401 &&
+		    conn_bound_auth(h, FK_WWW_AUTHENTICATE);
 		r = response_head(h);
 		if (r < 0) {
 			h->status = 502;

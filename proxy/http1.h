@@ -62,6 +62,7 @@ struct tf_http_reqinfo {
 	int is_head;            /* HEAD: the response has no body */
 	int keep_alive;         /* the client wants the connection kept */
 	int http10;             /* the client spoke HTTP/1.0 */
+	int conn_auth;          /* Authorization: NTLM or Negotiate */
 };
 
 struct tf_http {
@@ -107,6 +108,8 @@ struct tf_http {
 	int upgrade;            /* request: asks for Upgrade; response: 101 */
 	int close_after;        /* this message ends the connection */
 	int status;             /* response status; or 400/431 on error */
+	int conn_auth;          /* response: a 401 challenging with NTLM or
+	                           Negotiate, which bind to the connection */
 	const char *why;        /* error text for the log */
 	uint64_t body_bytes;    /* body bytes seen (decoded) */
 };

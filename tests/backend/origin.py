@@ -72,6 +72,16 @@ For the HTTP framing, timeout and WebSocket tests:
                     lists those after number N; "by_path" counts the listed
                     ones per path (query left out). /log requests are in
                     it too.
+  /auth[?close=1|?close-after=MS]
+                    connection-bound authentication, as NTLM and Negotiate
+                    do it: "Authorization: SCHEME hello" gets 401 with
+                    "WWW-Authenticate: SCHEME CHALLENGE" made for this
+                    connection; "SCHEME answer-CHALLENGE-USER" on the same
+                    connection makes it USER's, and then any request to
+                    /auth on it gets 200 {"user", "conn_id"}; otherwise
+                    401 offering both schemes; once authenticated,
+                    ?close=1 answers with "Connection: close" and
+                    ?close-after ends the connection MS after the answer
 
 Any method works on every path (RPC_IN_DATA, RPC_OUT_DATA, PROPFIND, ...);
 /echo reports the method, body length and sha256.
@@ -102,7 +112,8 @@ MAX_BYTES = 1 << 40
 
 STATS_LOCK = threading.Lock()
 STATS = {"handshakes": 0, "connections": 0, "requests": 0,
-         "closed_unanswered": 0}
+         "closed_unanswered": 0, "auth_challenges": 0, "auth_ok": 0,
+         "auth_bad_challenge": 0}
 SHA_CACHE = {}
 REQLOG = []          # every request line that arrived (see /log)
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B57"
@@ -213,6 +224,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.sni = getattr(conn, "tf_sni", None)
         self.request_no = 0
         self.close_next = False
+        self.auth_challenge = None   # /auth: the challenge sent here
+        self.auth_user = None        # /auth: who this connection is
 
     # Any method, including Exchange's RPC_IN_DATA/RPC_OUT_DATA.
     def __getattr__(self, name):
@@ -399,6 +412,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             elif path == "/log":
                 self.drain()
                 self.reqlog()
+            elif path == "/auth":
+                self.drain()
+                self.auth()
             else:
                 self.drain()
                 self.reply(404, "no such endpoint\n")
@@ -409,6 +425,53 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def drain(self):
         for _ in self.body_chunks():
             pass
+
+    def auth(self):
+        """Connection-bound authentication as NTLM and Negotiate do it
+        (IIS, Exchange): "SCHEME hello" gets a 401 with a challenge made
+        for this connection; "SCHEME answer-CHALLENGE-USER" answered on
+        the same connection authenticates the connection as USER, and its
+        later requests need no Authorization at all. Anything else gets
+        the 401 that offers both schemes. The tokens are not NTLM's: what
+        matters to a proxy is where they go."""
+        cred = self.headers.get("Authorization", "")
+        scheme, _, token = cred.partition(" ")
+        if scheme in ("NTLM", "Negotiate") and token == "hello":
+            self.auth_challenge = "c%d-%s" % (self.conn_id,
+                                              os.urandom(4).hex())
+            count("auth_challenges")
+            self.reply(401, "challenge\n", headers=[
+                ("WWW-Authenticate", "%s %s" % (scheme,
+                                                self.auth_challenge))])
+            return
+        if scheme in ("NTLM", "Negotiate") and token.startswith("answer-"):
+            parts = token.split("-", 3) + ["", "", ""]
+            challenge = "%s-%s" % (parts[1], parts[2])
+            user = parts[3]
+            if self.auth_challenge is not None and \
+                    challenge == self.auth_challenge and user:
+                self.auth_user = user
+                self.auth_challenge = None
+                count("auth_ok")
+            else:
+                count("auth_bad_challenge")
+        if self.auth_user is not None:
+            q = self.query()
+            if "close" in q:
+                self.close_connection = True
+            self.reply_json(200, {"user": self.auth_user,
+                                  "conn_id": self.conn_id})
+            if "close-after" in q:
+                # The connection ends while idle, with no close_notify.
+                conn = self.request
+                threading.Timer(
+                    self.intarg(q["close-after"], "close-after", 0,
+                                60000) / 1000.0,
+                    lambda: conn.shutdown(socket.SHUT_RDWR)).start()
+            return
+        self.reply(401, "who are you?\n", headers=[
+            ("WWW-Authenticate", "Negotiate"),
+            ("WWW-Authenticate", "NTLM")])
 
     def echo(self):
         n, digest = self.digest_body()

@@ -393,6 +393,72 @@ TEST(response_hop_by_hop_removed)
 	rig_free(&r);
 }
 
+/* The response's 401 challenges with a scheme that binds to the
+ * connection (NTLM, Negotiate), or not. */
+static int
+challenge_binds(const char *head)
+{
+	struct rig r;
+	int v;
+
+	rig_response(&r, 0, 1, 0, 0);
+	rig_send(&r, head, strlen(head), SIZE_MAX);
+	check_state(&r, TF_HTTP_ST_DONE, 0);
+	v = r.h.conn_auth;
+	rig_free(&r);
+	return v;
+}
+
+TEST(connection_bound_auth)
+{
+	static const char *const binds[] = {
+		"WWW-Authenticate: NTLM\r\n",
+		"WWW-Authenticate: negotiate\r\n",
+		"WWW-Authenticate: NTLM TlRMTVNTUAACAAAADAAMADgAAAA=\r\n",
+		"WWW-Authenticate: Basic realm=\"x\"\r\n"
+		    "WWW-Authenticate: Negotiate\r\n",
+		"WWW-Authenticate: Basic realm=x, NTLM\r\n",
+	};
+	static const char *const not_binds[] = {
+		"",
+		"WWW-Authenticate: Basic realm=\"contoso\"\r\n",
+		"WWW-Authenticate: Bearer, NTLMish\r\n",
+		"X-Note: NTLM\r\n",
+	};
+	char head[512];
+	struct rig r;
+	size_t i;
+
+	for (i = 0; i < TF_ARRAY_SIZE(binds); i++) {
+		snprintf(head, sizeof(head), "HTTP/1.1 401 Unauthorized\r\n"
+		    "%sContent-Length: 0\r\n\r\n", binds[i]);
+		ASSERT_EQ(challenge_binds(head), 1);
+		/* Only a 401 challenges. */
+		snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
+		    "%sContent-Length: 0\r\n\r\n", binds[i]);
+		ASSERT_EQ(challenge_binds(head), 0);
+	}
+	for (i = 0; i < TF_ARRAY_SIZE(not_binds); i++) {
+		snprintf(head, sizeof(head), "HTTP/1.1 401 Unauthorized\r\n"
+		    "%sContent-Length: 0\r\n\r\n", not_binds[i]);
+		ASSERT_EQ(challenge_binds(head), 0);
+	}
+
+	/* A client's credentials: NTLM and Negotiate bind, Basic does not. */
+	rig_init(&r, HTTP_REQUEST, MAX_HEAD);
+	SEND(&r, "GET /a HTTP/1.1\r\nHost: x\r\n"
+	    "Authorization: Negotiate YIIGhgYGKwYBBQUCoIIGejCCBnagMDAu\r\n\r\n");
+	check_state(&r, TF_HTTP_ST_DONE, 0);
+	ASSERT_EQ(r.info.conn_auth, 1);
+	rig_free(&r);
+	rig_init(&r, HTTP_REQUEST, MAX_HEAD);
+	SEND(&r, "GET /b HTTP/1.1\r\nHost: x\r\n"
+	    "Authorization: Basic dTpw\r\n\r\n");
+	check_state(&r, TF_HTTP_ST_DONE, 0);
+	ASSERT_EQ(r.info.conn_auth, 0);
+	rig_free(&r);
+}
+
 TEST(x_forwarded_for_appended)
 {
 	struct rig r;
@@ -1356,6 +1422,7 @@ TEST_MAIN(
 	TEST_ENTRY(parsers_in_threads),
 	TEST_ENTRY(request_hop_by_hop_removed),
 	TEST_ENTRY(response_hop_by_hop_removed),
+	TEST_ENTRY(connection_bound_auth),
 	TEST_ENTRY(x_forwarded_for_appended),
 	TEST_ENTRY(host_rewritten_or_kept),
 	TEST_ENTRY(long_host_kept_whole),
