@@ -387,6 +387,7 @@ static int
 close_block(struct parser *p, const struct tf_config_args *a)
 {
 	struct tf_listener_conf *l;
+	size_t i;
 
 	if (a->argc > 1)
 		return perr(p, "extra argument '%s' after '}'", a->argv[1]);
@@ -404,6 +405,13 @@ close_block(struct parser *p, const struct tf_config_args *a)
 	if (l->upstream_host == NULL)
 		return perr_at(p, l->where.file, l->where.line,
 		    "listener '%s' has no 'upstream'", l->name);
+	for (i = 0; i < l->nsni_floors; i++)
+		if (l->sni_floors[i].min_tls <= l->min_tls)
+			return perr_at(p, l->sni_floors[i].where.file,
+			    l->sni_floors[i].where.line, "'min-tls' with "
+			    "names raises their floor, and the listener's is "
+			    "%s already", l->min_tls == 0x0304 ? "1.3" :
+			    "1.2");
 	p->cur = NO_BLOCK;
 	return 0;
 }
@@ -542,19 +550,79 @@ do_ocsp_file(struct parser *p, const struct directive *d,
 	return 0;
 }
 
+/* The floor named by `min-tls`'s first argument: 0x0303, 0x0304 or 0. */
+static uint16_t
+tls_floor(const char *v)
+{
+	if (strcmp(v, "1.2") == 0)
+		return 0x0303;
+	if (strcmp(v, "1.3") == 0)
+		return 0x0304;
+	return 0;
+}
+
+static const struct tf_sni_floor_conf *
+sni_floor_of(const struct tf_listener_conf *l, const char *name)
+{
+	size_t i, j;
+
+	for (i = 0; i < l->nsni_floors; i++)
+		for (j = 0; j < l->sni_floors[i].nnames; j++)
+			if (strcmp(l->sni_floors[i].names[j], name) == 0)
+				return &l->sni_floors[i];
+	return NULL;
+}
+
+/*
+ * `min-tls VERSION`: the listener's floor, once. `min-tls VERSION
+ * NAME...`: a floor for the hellos whose SNI is one of NAME, repeatable;
+ * that it raises the listener's is checked at the block's end, where the
+ * listener's is known.
+ */
 static int
 do_min_tls(struct parser *p, const struct directive *d,
     const struct tf_config_args *a)
 {
 	struct tf_listener_conf *l = cur_listener(p);
+	struct tf_sni_floor_conf *f;
+	uint16_t v = tls_floor(a->argv[1]);
+	size_t i;
+	char *s, *c;
 
-	if (strcmp(a->argv[1], "1.2") == 0)
-		l->min_tls = 0x0303;
-	else if (strcmp(a->argv[1], "1.3") == 0)
-		l->min_tls = 0x0304;
-	else
+	if (v == 0)
 		return perr(p, "'%s': bad value '%s' (1.2 or 1.3)", d->name,
 		    a->argv[1]);
+	if (a->argc == 2) {
+		if (l->min_tls_where.line != 0)
+			return perr(p, "'%s' is duplicate",
+			    d->name);
+		l->min_tls = v;
+		l->min_tls_where = here(p);
+		return 0;
+	}
+	l->sni_floors = tf_xrealloc(l->sni_floors,
+	    (l->nsni_floors + 1) * sizeof(*l->sni_floors));
+	f = &l->sni_floors[l->nsni_floors++];
+	memset(f, 0, sizeof(*f));
+	f->min_tls = v;
+	f->where = here(p);
+	f->names = tf_xcalloc(a->argc - 2, sizeof(*f->names));
+	for (i = 2; i < a->argc; i++) {
+		const struct tf_sni_floor_conf *prev;
+
+		if (a->argv[i][0] == '\0')
+			return perr(p, "'%s': empty name", d->name);
+		s = tf_xstrdup(a->argv[i]);
+		for (c = s; *c != '\0'; c++)
+			*c = (char)tolower((unsigned char)*c);
+		if ((prev = sni_floor_of(l, s)) != NULL) {
+			perr(p, "'%s': '%s' has a floor already at %s:%d",
+			    d->name, s, prev->where.file, prev->where.line);
+			free(s);
+			return -1;
+		}
+		f->names[f->nnames++] = s;
+	}
 	return 0;
 }
 
@@ -722,7 +790,8 @@ static const struct directive directives[] = {
 	{ "bind", do_bind, 1, 1, SCOPE_LISTENER, REPEAT, .off = 0 },
 	{ "cert", do_cert, 1, 2, SCOPE_LISTENER, REPEAT, .off = 0 },
 	{ "ocsp-file", do_ocsp_file, 1, 1, SCOPE_LISTENER, REPEAT, .off = 0 },
-	{ "min-tls", do_min_tls, 1, 1, SCOPE_LISTENER, ONCE, .off = 0 },
+	{ "min-tls", do_min_tls, 1, ARGS_MANY, SCOPE_LISTENER, REPEAT,
+	    .off = 0 },
 	{ "mode", do_mode, 1, 1, SCOPE_LISTENER, ONCE, .off = 0 },
 	{ "exempt", do_exempt, 1, ARGS_MANY, SCOPE_LISTENER, REPEAT, .off = 0 },
 	{ "ciphers", set_ciphers, 1, ARGS_MANY, SCOPE_LISTENER, ONCE,
@@ -879,6 +948,12 @@ listener_free(struct tf_listener_conf *l)
 	free(l->exempt);
 	free(l->ciphers);
 	free(l->upstream_host);
+	for (i = 0; i < l->nsni_floors; i++) {
+		for (j = 0; j < l->sni_floors[i].nnames; j++)
+			free(l->sni_floors[i].names[j]);
+		free(l->sni_floors[i].names);
+	}
+	free(l->sni_floors);
 	for (i = 0; i < l->nroutes; i++) {
 		for (j = 0; j < l->routes[i].nnames; j++)
 			free(l->routes[i].names[j]);

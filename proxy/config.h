@@ -67,6 +67,14 @@ struct tf_route_conf {
 	struct tf_where where;
 };
 
+/* `min-tls VERSION NAME...`: a higher floor for hellos naming NAME. */
+struct tf_sni_floor_conf {
+	char **names;    /* lower case */
+	size_t nnames;
+	uint16_t min_tls;
+	struct tf_where where;
+};
+
 struct tf_listener_conf {
 	char *name;
 	struct tf_where where;          /* the 'listener' line */
@@ -76,6 +84,9 @@ struct tf_listener_conf {
 	struct tf_cert_conf *certs;
 	size_t ncerts;
 	uint16_t min_tls;               /* 0x0303 (default) or 0x0304 */
+	struct tf_where min_tls_where;  /* line 0: the default */
+	struct tf_sni_floor_conf *sni_floors;
+	size_t nsni_floors;
 	enum tf_mode mode;
 	struct tf_cidr *exempt;
 	size_t nexempt;

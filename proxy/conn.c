@@ -355,31 +355,59 @@ floor_action(enum tf_floor f)
 }
 
 /*
+ * The floor for a hello: the one `min-tls VERSION NAME...` gives its SNI,
+ * else the listener's. A hello without SNI gets the listener's.
+ */
+static uint16_t
+floor_for(const struct tf_conn *c, const struct tf_hello *h)
+{
+	const struct tf_listener_conf *lc = c->l->conf;
+	size_t i, j;
+
+	if (!h->has_sni)
+		return lc->min_tls;
+	for (i = 0; i < lc->nsni_floors; i++)
+		for (j = 0; j < lc->sni_floors[i].nnames; j++)
+			if (strlen(lc->sni_floors[i].names[j]) == h->sni_len &&
+			    strncasecmp(lc->sni_floors[i].names[j],
+			    (const char *)h->sni, h->sni_len) == 0)
+				return lc->sni_floors[i].min_tls;
+	return lc->min_tls;
+}
+
+/*
  * The floor decision for a hello, made once per connection: at or above
- * the floor it passes; below it, it is recorded and refused, or let in
+ * its floor it passes; below it, it is recorded and refused, or let in
  * when the listener audits or the source is exempt. SSL 3.0 and SSLv2
  * cannot be spoken at all and are always refused.
  */
 static enum tf_floor
 decide(struct tf_conn *c, const struct tf_hello *h)
 {
-	uint16_t v = tf_hello_max_known_version(h);
+	uint16_t v = tf_hello_max_known_version(h), floor;
 	enum tf_floor f = TF_FLOOR_REFUSED;
 	int vi;
 
 	if (c->floor != TF_FLOOR_NONE)
 		return c->floor;
 	tf_hello_ja4(h, c->ja4);
-	if (v >= c->l->conf->min_tls)
-		return c->floor = TF_FLOOR_PASS;
-	if (v >= TF_TLS10_VERSION && is_exempt(c))
-		f = TF_FLOOR_EXEMPT;
-	else if (v >= TF_TLS10_VERSION && c->l->conf->mode == TF_MODE_AUDIT)
-		f = TF_FLOOR_AUDIT;
-	tf_record_legacy(&c->peer, h, c->ja4, floor_action(f));
-	vi = tf_metrics_version_index(v);
-	if (vi >= 0)
-		TF_METRIC_INC(c->l->m, legacy[vi][f - TF_FLOOR_REFUSED]);
+	floor = floor_for(c, h);
+	if (v >= floor) {
+		f = TF_FLOOR_PASS;
+	} else {
+		if (v >= TF_TLS10_VERSION && is_exempt(c))
+			f = TF_FLOOR_EXEMPT;
+		else if (v >= TF_TLS10_VERSION &&
+		    c->l->conf->mode == TF_MODE_AUDIT)
+			f = TF_FLOOR_AUDIT;
+		tf_record_legacy(&c->peer, h, c->ja4, floor_action(f), floor);
+		vi = tf_metrics_version_index(v);
+		if (vi >= 0)
+			TF_METRIC_INC(c->l->m,
+			    legacy[vi][f - TF_FLOOR_REFUSED]);
+	}
+	TF_METRIC_INC(c->l->m, floor_hellos[floor == TF_TLS13_VERSION]
+	    [f - TF_FLOOR_PASS]);
 	return c->floor = f;
 }
 

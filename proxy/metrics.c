@@ -361,6 +361,18 @@ render_listeners(struct out *o)
 				    m, "offered", version_names[i], "action",
 				    action_names[j], LOAD(&m->legacy[i][j]));
 
+	out_family(o, "tlsfloor_floor_hellos_total", "counter",
+	    "ClientHellos decided on, by the floor that applied to them "
+	    "(the listener's, or min-tls for their SNI) and result.");
+	for (m = registry_head; m != NULL; m = m->next)
+		for (i = 0; i < 2; i++)
+			for (j = 0; j < 1 + TF_M_NACTIONS; j++)
+				out_sample(o, "tlsfloor_floor_hellos_total",
+				    m, "floor", version_names[TF_M_TLS12 + i],
+				    "result", j == 0 ? "passed" :
+				    action_names[j - 1],
+				    LOAD(&m->floor_hellos[i][j]));
+
 	out_family(o, "tlsfloor_handshake_failures_total", "counter",
 	    "Client handshakes that failed after the hello was accepted.");
 	for (m = registry_head; m != NULL; m = m->next)

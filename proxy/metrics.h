@@ -39,6 +39,9 @@ struct tf_mlistener {
 	/* Of those, the ones that resumed a session (a ticket). */
 	_Atomic uint64_t handshakes_resumed[TF_M_NVERSIONS];
 	_Atomic uint64_t legacy[TF_M_NVERSIONS][TF_M_NACTIONS];
+	/* Every hello decided on, by the floor that applied (TLS1.2,
+	 * TLS1.3) and what came of it (passed, then as legacy[]). */
+	_Atomic uint64_t floor_hellos[2][1 + TF_M_NACTIONS];
 	_Atomic uint64_t handshake_failures[TF_M_NREASONS];
 	_Atomic uint64_t requests[5];                  /* 1xx .. 5xx */
 	_Atomic uint64_t upstream_errors[TF_M_NUPERRORS];

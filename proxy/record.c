@@ -129,7 +129,7 @@ finish(struct tf_json *j, enum tf_log_stream s)
 
 void
 tf_record_legacy(const struct tf_record_peer *p, const struct tf_hello *h,
-    const char *ja4, const char *action)
+    const char *ja4, const char *action, uint16_t floor)
 {
 	char buf[RECORD_MAX];
 	struct tf_json j;
@@ -139,6 +139,8 @@ tf_record_legacy(const struct tf_record_peer *p, const struct tf_hello *h,
 	tf_json_init(&j, buf, sizeof(buf));
 	begin(&j, "legacy_client", p);
 	tf_json_str(&j, "action", action);
+	tf_json_str(&j, "floor", floor == TF_TLS13_VERSION ? "TLS1.3" :
+	    "TLS1.2");
 	hello_fields(&j, h, ja4, p->fp);
 	finish(&j, TF_STREAM_LEGACY);
 }

@@ -18,11 +18,12 @@ struct tf_record_peer {
 	const struct tf_fingerprints *fp;  /* for client_guess; may be NULL */
 };
 
-/* A ClientHello below the floor; action is refused, allowed_audit or
- * allowed_exempt. ja4 is the hello's JA4 when the caller has it already
- * (NULL: computed here). */
+/* A ClientHello below the floor (0x0303, 0x0304) that applied to it;
+ * action is refused, allowed_audit or allowed_exempt. ja4 is the hello's
+ * JA4 when the caller has it already (NULL: computed here). */
 void tf_record_legacy(const struct tf_record_peer *p,
-    const struct tf_hello *h, const char *ja4, const char *action);
+    const struct tf_hello *h, const char *ja4, const char *action,
+    uint16_t floor);
 
 /* A handshake that failed after its hello was accepted; h may be NULL
  * when the hello could not be read. ja4 as for tf_record_legacy(). */

@@ -305,6 +305,50 @@ TEST(defaults)
 	tf_config_free(NULL);
 }
 
+TEST(sni_floors)
+{
+	struct tf_config *cfg;
+	const struct tf_listener_conf *l;
+	char path[PATH_MAX], want[512];
+
+	setup();
+	cfg = text_ok(
+	    "listener edge {\n"
+	    "    bind 127.0.0.1:0\n"
+	    "    cert a.pem\n"
+	    "    min-tls 1.3 Mail.Contoso.com autodiscover.contoso.com\n"
+	    "    upstream example.com:443\n"
+	    "    min-tls 1.3 owa.contoso.com\n"           /* 6 */
+	    "    min-tls 1.2\n"
+	    "}\n");
+	l = &cfg->listeners[0];
+	ASSERT_EQ(l->min_tls, 0x0303);
+	where_is(&l->min_tls_where, "main.conf", 7);
+	ASSERT_EQ(l->nsni_floors, 2);
+	ASSERT_EQ(l->sni_floors[0].min_tls, 0x0304);
+	ASSERT_EQ(l->sni_floors[0].nnames, 2);
+	ASSERT_STR_EQ(l->sni_floors[0].names[0], "mail.contoso.com");
+	ASSERT_STR_EQ(l->sni_floors[0].names[1], "autodiscover.contoso.com");
+	ASSERT_STR_EQ(l->sni_floors[1].names[0], "owa.contoso.com");
+	where_is(&l->sni_floors[1].where, "main.conf", 6);
+	tf_config_free(cfg);
+
+	/* Each name one floor; names raise the listener's; 1.2 or 1.3. */
+	path_of(path, "main.conf");
+	ASSERT(snprintf(want, sizeof(want), "'min-tls': 'a.example' has a "
+	    "floor already at %s:5", path) < (int)sizeof(want));
+	listener_err("min-tls 1.3 a.example b.example A.example", want);
+	listener_err("min-tls 1.2 a.example", "'min-tls' with names raises "
+	    "their floor, and the listener's is 1.2 already");
+	listener_err("min-tls 1.4 a.example",
+	    "'min-tls': bad value '1.4' (1.2 or 1.3)");
+	listener_err("min-tls 1.3 \"\"", "'min-tls': empty name");
+	text_err("listener edge {\n\tbind 127.0.0.1:0\n\tcert a.pem\n"
+	    "\tupstream example.com:443\n\tmin-tls 1.3 a.example\n"
+	    "\tmin-tls 1.3\n}\n", "main.conf:5: 'min-tls' with names "
+	    "raises their floor, and the listener's is 1.3 already");
+}
+
 TEST(every_directive)
 {
 	struct tf_config *cfg;
@@ -523,7 +567,9 @@ TEST(argument_count)
 	    "'bind': extra argument '127.0.0.1:2'");
 	listener_err("cert", "'cert': missing argument");
 	listener_err("cert a b c", "'cert': extra argument 'c'");
-	listener_err("min-tls 1.2 1.3", "'min-tls': extra argument '1.3'");
+	/* With names, the floor is theirs: "1.3" names a host here. */
+	listener_err("min-tls 1.2 1.3", "'min-tls' with names raises their "
+	    "floor, and the listener's is 1.2 already");
 	listener_err("route only.example.com",
 	    "'route': missing argument");
 	listener_err("exempt", "'exempt': missing argument");
@@ -1134,6 +1180,7 @@ TEST_MAIN(
 	TEST_ENTRY(comments_and_blanks),
 	TEST_ENTRY(unknown_directive),
 	TEST_ENTRY(argument_count),
+	TEST_ENTRY(sni_floors),
 	TEST_ENTRY(bad_values),
 	TEST_ENTRY(upstream_addresses),
 	TEST_ENTRY(duplicates),
