@@ -521,7 +521,8 @@ write_records(struct tf_log_out *o, int fd, const char *p, size_t n)
  * Builds the datagram for msg (len bytes, no newline) at severity sev into
  * out and returns its length; a message that does not fit is cut.
  * RFC 5424: "<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID - MSG", with
- * no structured data and MSG as it is (records are ASCII JSON: no BOM).
+ * no structured data and MSG as it is: MSG-ANY, as a UTF-8 MSG would
+ * start with a BOM, which JSON parsers refuse in front of a record.
  * /dev/log: "<PRI>Mmm dd hh:mm:ss APP-NAME[PID]: MSG", local time, as
  * syslog(3) writes it, which is what journald and rsyslog parse there.
  */
