@@ -144,15 +144,6 @@ refuse() {
 		_i=$((_i + 1))
 	done
 }
-# serve N: N requests, each answered 200.
-serve() {
-	_i=0
-	while [ "$_i" -lt "$1" ]; do
-		assert_eq "$(curl_tf -o /dev/null -w '%{http_code}' \
-		    "$TF_URL/echo")" 200 "request $_i"
-		_i=$((_i + 1))
-	done
-}
 
 # have START EXPECTED: the datagrams from line START on are EXPECTED.
 have() {
@@ -195,7 +186,7 @@ start_tlsfloor "$WORK/t40.conf"
 tf_metrics_url
 
 refuse 3
-serve 4
+get_echo 4
 expect 0 "udp:legacy=3 unix:access=4"
 assert_eq "$(lost legacy) $(lost access)" "0 0" "records lost"
 note "$(head -n 1 "$DGRAMS" | jget 'd["data"][:200]')"
@@ -204,7 +195,7 @@ note "$(head -n 1 "$DGRAMS" | jget 'd["data"][:200]')"
 stop_pid "$LISTEN_PID" || true
 start=$(nlines "$DGRAMS")
 refuse 4
-serve 3
+get_echo 3
 wait_for 10 test "$(lost access)" = 3 ||
     fail "access records lost: $(lost access), expected 3 (a unix socket with no receiver refuses each)"
 # UDP: the port-unreachable of one datagram fails the next send.
@@ -222,7 +213,7 @@ tf_alive
 # --- the listener is back (same socket path, same port) -----------------
 listen "$UDP_PORT"
 start=$(nlines "$DGRAMS")
-serve 1
+get_echo 1
 expect "$start" "unix:access=1"
 wait_for 10 grep -q '\[notice\] access-log: writing again; 3 records lost so far' \
     "$TF_ERRLOG" || fail "no 'access-log: writing again' line"
@@ -259,7 +250,7 @@ notice=$((FACILITY * 8 + 5))
 wait_for 10 said "$start" "$notice" "configuration .* reloaded: generation 2" ||
     fail "no notice 'reloaded: generation 2' from APP-NAME $TAG over the unix socket"
 refuse 1
-serve 1
+get_echo 1
 wait_for 10 test "$(count "$start" unix:legacy) $(count "$start" udp:access)" = "1 1" ||
     fail "after the reload: $(check_dgrams "$start" "$FACILITY" "$TAG"), expected unix:legacy=1 udp:access=1"
 kill -USR1 "$TF_PID"
