@@ -638,13 +638,28 @@ static pthread_once_t batch_once = PTHREAD_ONCE_INIT;
 static void
 batch_flush(struct batch *b)
 {
+	const char *p, *nl, *end;
 	size_t i;
+	int fd;
 
 	for (i = 0; i < TF_STREAM_COUNT; i++) {
-		int fd = atomic_load(&outs[i].fd);
-
-		if (b->len[i] > 0 && fd >= 0)
+		if (b->len[i] == 0)
+			continue;
+		fd = atomic_load(&outs[i].fd);
+		if (fd >= 0) {
 			write_records(&outs[i], fd, b->buf[i], b->len[i]);
+		} else if (atomic_load(&outs[i].syslog)) {
+			/* Held back before a reload moved the stream to
+			 * syslog: one datagram a record, as from now on. */
+			end = b->buf[i] + b->len[i];
+			for (p = b->buf[i]; p < end; p = nl + 1) {
+				nl = memchr(p, '\n', (size_t)(end - p));
+				if (nl == NULL)
+					nl = end - 1;
+				syslog_record(&outs[i], p,
+				    (size_t)(nl - p + 1));
+			}
+		}
 		b->len[i] = 0;
 	}
 }

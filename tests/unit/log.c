@@ -560,12 +560,13 @@ matches(const char *text, const char *re)
  * RFC 5424 datagrams to a unix target: PRI from the facility and each
  * stream's severity, APP-NAME and MSGID per stream, the record without its
  * newline, one datagram a record even on a batching thread, a message cut
- * at TF_LOG_SYSLOG_MAX.
+ * at TF_LOG_SYSLOG_MAX, records batched for a file before a switch.
  */
 TEST(syslog_rfc5424)
 {
 	struct tf_syslog_conf sc = { .facility = 16, .tag = "gw" };
 	char sock[PATH_MAX], dgram[TF_LOG_SYSLOG_MAX + 64], *big, err[256];
+	char log[PATH_MAX];
 	struct tf_log_dest d;
 	char re[256];
 	int fd;
@@ -606,6 +607,21 @@ TEST(syslog_rfc5424)
 	free(big);
 	ASSERT_EQ(receive(fd, dgram, sizeof(dgram)), TF_LOG_SYSLOG_MAX);
 	ASSERT_EQ(tf_log_lost(TF_STREAM_ACCESS), 0);
+
+	/* Records held back for a file, then the stream moved to syslog
+	 * (a reload): they go one datagram each at the flush. */
+	path_of(log, "access.jsonl");
+	open_dest(TF_STREAM_ACCESS, TF_LOG_FILE, log);
+	record(TF_STREAM_ACCESS, "{\"n\":1}\n");
+	record(TF_STREAM_ACCESS, "{\"n\":2}\n");
+	ASSERT_OK(tf_log_open(TF_STREAM_ACCESS, &d, &sc, err, sizeof(err)));
+	tf_log_flush();
+	receive(fd, dgram, sizeof(dgram));
+	ASSERT(strstr(dgram, " gw-access ") != NULL);
+	ASSERT(strstr(dgram, " access - {\"n\":1}") != NULL);
+	receive(fd, dgram, sizeof(dgram));
+	ASSERT(strstr(dgram, " access - {\"n\":2}") != NULL);
+	has_text(log, "");
 	tf_log_close_all();
 	ASSERT_OK(close(fd));
 }
