@@ -136,8 +136,12 @@ fail:
 	return -1;
 }
 
-int
-tf_addr_parse_bind(const char *s, struct sockaddr_storage *ss,
+/*
+ * A numeric ADDR:PORT. A bind may say "*" and port 0, which only mean
+ * something to bind(2); a destination (wildcard 0) may not.
+ */
+static int
+parse_numeric(const char *s, int wildcard, struct sockaddr_storage *ss,
     socklen_t *len, const char **why)
 {
 	char buf[INET6_ADDRSTRLEN + 1];
@@ -160,8 +164,8 @@ tf_addr_parse_bind(const char *s, struct sockaddr_storage *ss,
 		*why = "missing port";
 		return -1;
 	}
-	if (tf_parse_uint(p, 65535, &v) == -1) {
-		*why = "bad port (0..65535)";
+	if (tf_parse_uint(p, 65535, &v) == -1 || (!wildcard && v == 0)) {
+		*why = wildcard ? "bad port (0..65535)" : "bad port (1..65535)";
 		return -1;
 	}
 	memcpy(buf, h, hlen);
@@ -180,10 +184,11 @@ tf_addr_parse_bind(const char *s, struct sockaddr_storage *ss,
 	} else {
 		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
-		if (strcmp(buf, "*") == 0) {
+		if (wildcard && strcmp(buf, "*") == 0) {
 			sin->sin_addr.s_addr = htonl(INADDR_ANY);
 		} else if (inet_pton(AF_INET, buf, &sin->sin_addr) != 1) {
-			*why = "bad address (numeric IPv4, [IPv6] or *)";
+			*why = wildcard ? "bad address (numeric IPv4, [IPv6] "
+			    "or *)" : "bad address (numeric IPv4 or [IPv6])";
 			return -1;
 		}
 		sin->sin_family = AF_INET;
@@ -191,6 +196,20 @@ tf_addr_parse_bind(const char *s, struct sockaddr_storage *ss,
 		*len = sizeof(*sin);
 	}
 	return 0;
+}
+
+int
+tf_addr_parse_bind(const char *s, struct sockaddr_storage *ss,
+    socklen_t *len, const char **why)
+{
+	return parse_numeric(s, 1, ss, len, why);
+}
+
+int
+tf_addr_parse_dest(const char *s, struct sockaddr_storage *ss,
+    socklen_t *len, const char **why)
+{
+	return parse_numeric(s, 0, ss, len, why);
 }
 
 int

@@ -1,6 +1,7 @@
 /*
- * Address text: HOST:PORT for upstreams, numeric ADDR:PORT for binds, CIDRs
- * for exemptions, and client address formatting for records.
+ * Address text: HOST:PORT for upstreams, numeric ADDR:PORT for binds and
+ * syslog receivers, CIDRs for exemptions, and client address formatting
+ * for records.
  */
 #ifndef TF_ADDR_H
 #define TF_ADDR_H
@@ -29,6 +30,13 @@ int tf_addr_parse_hostport(const char *s, char **host, uint16_t *port,
  * with *why set.
  */
 int tf_addr_parse_bind(const char *s, struct sockaddr_storage *ss,
+    socklen_t *len, const char **why);
+
+/*
+ * Parses a numeric destination "a.b.c.d:port" or "[v6]:port", port
+ * 1..65535 (no "*", no port 0). Returns 0, or -1 with *why set.
+ */
+int tf_addr_parse_dest(const char *s, struct sockaddr_storage *ss,
     socklen_t *len, const char **why);
 
 /*

@@ -5,6 +5,8 @@
  * listener.c do that from the result and report their failures at the
  * struct tf_where of the directive.
  */
+#include <sys/un.h>
+
 #include <netinet/in.h>
 
 #include <ctype.h>
@@ -23,6 +25,7 @@
 #define DEFAULT_UPSTREAM_CA "/etc/ssl/certs/ca-certificates.crt"
 #define DEFAULT_LEGACY_LOG "/var/log/tlsfloor/legacy.jsonl"
 #define DEFAULT_ACCESS_LOG "/var/log/tlsfloor/access.jsonl"
+#define DEFAULT_SYSLOG_SOCKET "/dev/log"
 
 enum {
 	SCOPE_GLOBAL = 1,
@@ -281,8 +284,54 @@ set_duration(struct parser *p, const struct directive *d,
 }
 
 /*
- * error-log takes stderr, syslog, off or a path; the record logs take
- * syslog, off or a path ("stderr" would interleave with the diagnostics).
+ * The target after "syslog": none for /dev/log, "unix:PATH" (relative to
+ * the file's folder) or "udp:ADDR:PORT" (numeric, as binds are written).
+ * Returns 0 with dest's target and address set, or -1 with the error set.
+ */
+static int
+set_syslog_target(struct parser *p, const struct directive *d,
+    const char *v, struct tf_log_dest *dest)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)&dest->addr;
+	const char *path = DEFAULT_SYSLOG_SOCKET, *why;
+	char *abs = NULL;
+	size_t len;
+
+	memset(&dest->addr, 0, sizeof(dest->addr));
+	if (v == NULL) {
+		dest->target = TF_SYSLOG_DEVLOG;
+	} else if (strncmp(v, "udp:", 4) == 0) {
+		dest->target = TF_SYSLOG_UDP;
+		if (tf_addr_parse_dest(v + 4, &dest->addr, &dest->addrlen,
+		    &why) == -1)
+			return perr(p, "'%s': bad syslog target '%s': %s",
+			    d->name, v, why);
+		return 0;
+	} else if (strncmp(v, "unix:", 5) == 0 && v[5] != '\0') {
+		dest->target = TF_SYSLOG_UNIX;
+		path = abs = tf_config_parse_path(&p->cp, v + 5);
+	} else {
+		return perr(p, "'%s': bad syslog target '%s' (unix:PATH or "
+		    "udp:ADDR:PORT)", d->name, v);
+	}
+	len = strlen(path);
+	if (len >= sizeof(sun->sun_path)) {
+		free(abs);
+		return perr(p, "'%s': bad syslog target '%s': path longer "
+		    "than %zu bytes", d->name, v, sizeof(sun->sun_path) - 1);
+	}
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, len + 1);
+	dest->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    len + 1);
+	free(abs);
+	return 0;
+}
+
+/*
+ * error-log takes stderr, syslog [TARGET], off or a path; the record logs
+ * take syslog [TARGET], off or a path ("stderr" would interleave with the
+ * diagnostics).
  */
 static int
 set_log(struct parser *p, const struct directive *d,
@@ -295,10 +344,19 @@ set_log(struct parser *p, const struct directive *d,
 
 	free(dest->path);
 	dest->path = NULL;
+	if (strcmp(v, "syslog") == 0) {
+		if (set_syslog_target(p, d, a->argc > 2 ? a->argv[2] : NULL,
+		    dest) == -1)
+			return -1;
+		dest->kind = TF_LOG_SYSLOG;
+		dest->where = here(p);
+		return 0;
+	}
+	if (a->argc > 2)
+		return perr(p, "'%s': extra argument '%s'", d->name,
+		    a->argv[2]);
 	if (stderr_ok && strcmp(v, "stderr") == 0) {
 		dest->kind = TF_LOG_STDERR;
-	} else if (strcmp(v, "syslog") == 0) {
-		dest->kind = TF_LOG_SYSLOG;
 	} else if (strcmp(v, "off") == 0) {
 		dest->kind = TF_LOG_OFF;
 	} else if (v[0] == '\0' || strcmp(v, "stderr") == 0) {
@@ -313,6 +371,58 @@ set_log(struct parser *p, const struct directive *d,
 }
 
 /* Directive handlers. */
+
+/* The facilities of syslog.conf, by code (RFC 5424 section 6.2.1). */
+static const struct {
+	const char *name;
+	unsigned code;
+} facilities[] = {
+	{ "kern", 0 }, { "user", 1 }, { "mail", 2 }, { "daemon", 3 },
+	{ "auth", 4 }, { "syslog", 5 }, { "lpr", 6 }, { "news", 7 },
+	{ "uucp", 8 }, { "cron", 9 }, { "authpriv", 10 }, { "ftp", 11 },
+	{ "local0", 16 }, { "local1", 17 }, { "local2", 18 },
+	{ "local3", 19 }, { "local4", 20 }, { "local5", 21 },
+	{ "local6", 22 }, { "local7", 23 },
+};
+
+static int
+do_syslog_facility(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
+{
+	size_t i;
+
+	for (i = 0; i < TF_ARRAY_SIZE(facilities); i++) {
+		if (strcmp(a->argv[1], facilities[i].name) == 0) {
+			p->cfg->syslog.facility = facilities[i].code;
+			return 0;
+		}
+	}
+	return perr(p, "'%s': bad value '%s' (kern, user, mail, daemon, "
+	    "auth, syslog, lpr, news, uucp, cron, authpriv, ftp or "
+	    "local0..local7)", d->name, a->argv[1]);
+}
+
+/*
+ * An RFC 5424 APP-NAME is printable ASCII without blanks; '[', ']' and ':'
+ * are kept out too, as the /dev/log format ends the tag with "[PID]: ".
+ */
+static int
+do_syslog_tag(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
+{
+	const char *v = a->argv[1], *c;
+
+	if (v[0] == '\0' || strlen(v) > TF_SYSLOG_TAG_MAX)
+		return perr(p, "'%s': bad tag '%s' (1 to %d characters)",
+		    d->name, v, TF_SYSLOG_TAG_MAX);
+	for (c = v; *c != '\0'; c++)
+		if (*c < '!' || *c > '~' || strchr("[]:", *c) != NULL)
+			return perr(p, "'%s': bad tag '%s' (printable ASCII "
+			    "without blanks, '[', ']' or ':')", d->name, v);
+	free(p->cfg->syslog.tag);
+	p->cfg->syslog.tag = tf_xstrdup(v);
+	return 0;
+}
 
 /* include GLOB: its files are read in the scope of the include line. */
 static int
@@ -775,12 +885,15 @@ static const struct directive directives[] = {
 	{ "workers", do_workers, 1, 1, SCOPE_GLOBAL, ONCE, .off = 0 },
 	{ "user", set_string, 1, 1, SCOPE_GLOBAL, ONCE,
 	    .off = CFG(user), .where_off = CFG(user_where) },
-	{ "error-log", set_log, 1, 1, SCOPE_GLOBAL, ONCE,
+	{ "error-log", set_log, 1, 2, SCOPE_GLOBAL, ONCE,
 	    .off = CFG(error_log) },
-	{ "legacy-log", set_log, 1, 1, SCOPE_GLOBAL, ONCE,
+	{ "legacy-log", set_log, 1, 2, SCOPE_GLOBAL, ONCE,
 	    .off = CFG(legacy_log) },
-	{ "access-log", set_log, 1, 1, SCOPE_GLOBAL, ONCE,
+	{ "access-log", set_log, 1, 2, SCOPE_GLOBAL, ONCE,
 	    .off = CFG(access_log) },
+	{ "syslog-facility", do_syslog_facility, 1, 1, SCOPE_GLOBAL, ONCE,
+	    .off = 0 },
+	{ "syslog-tag", do_syslog_tag, 1, 1, SCOPE_GLOBAL, ONCE, .off = 0 },
 	{ "metrics", do_metrics, 1, 1, SCOPE_GLOBAL, ONCE, .off = 0 },
 	{ "fingerprints", set_path, 1, 1, SCOPE_GLOBAL, ONCE,
 	    .off = CFG(fingerprints) },
@@ -907,6 +1020,8 @@ tf_config_load(const char *path, char *err, size_t errlen)
 	cfg->legacy_log.path = tf_xstrdup(DEFAULT_LEGACY_LOG);
 	cfg->access_log.kind = TF_LOG_FILE;
 	cfg->access_log.path = tf_xstrdup(DEFAULT_ACCESS_LOG);
+	cfg->syslog.facility = 3;       /* daemon */
+	cfg->syslog.tag = tf_xstrdup("tlsfloor");
 	cfg->shutdown_timeout_ms = 30 * 1000;
 
 	memset(&p, 0, sizeof(p));
@@ -980,6 +1095,7 @@ tf_config_free(struct tf_config *cfg)
 	free(cfg->error_log.path);
 	free(cfg->legacy_log.path);
 	free(cfg->access_log.path);
+	free(cfg->syslog.tag);
 	free(cfg->fingerprints);
 	for (i = 0; i < cfg->nfiles; i++)
 		free(cfg->files[i]);

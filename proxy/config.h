@@ -38,10 +38,36 @@ enum tf_log_kind {
 	TF_LOG_OFF,
 };
 
+/*
+ * Where a syslog destination sends its datagrams, which also decides their
+ * format: /dev/log is read by journald or by rsyslog's imuxsock, which
+ * parse the format of syslog(3) and not RFC 5424; the others get RFC 5424.
+ */
+enum tf_syslog_target {
+	TF_SYSLOG_DEVLOG = 0,   /* syslog */
+	TF_SYSLOG_UNIX,         /* syslog unix:PATH */
+	TF_SYSLOG_UDP,          /* syslog udp:HOST:PORT */
+};
+
 struct tf_log_dest {
 	enum tf_log_kind kind;
 	char *path; /* TF_LOG_FILE only */
+	/* TF_LOG_SYSLOG only: the target, and its socket address (a
+	 * sockaddr_un with the path for DEVLOG and UNIX). */
+	enum tf_syslog_target target;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
 	struct tf_where where;
+};
+
+/* The longest syslog-tag: APP-NAME is at most 48 (RFC 5424 section 6), and
+ * the record streams add "-legacy" and "-access" to the tag. */
+#define TF_SYSLOG_TAG_MAX (48 - 7)
+
+/* What every syslog destination sends under. */
+struct tf_syslog_conf {
+	unsigned facility;              /* 0..23; default 3 (daemon) */
+	char *tag;                      /* default "tlsfloor" */
 };
 
 struct tf_bind_conf {
@@ -126,6 +152,7 @@ struct tf_config {
 	struct tf_log_dest error_log;   /* default stderr */
 	struct tf_log_dest legacy_log;  /* default /var/log/tlsfloor/legacy.jsonl */
 	struct tf_log_dest access_log;  /* default /var/log/tlsfloor/access.jsonl */
+	struct tf_syslog_conf syslog;
 	int has_metrics;
 	struct sockaddr_storage metrics_addr;
 	socklen_t metrics_addrlen;

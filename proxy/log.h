@@ -5,6 +5,12 @@
  * descriptor number while the process runs; reopening the logs makes the
  * number refer to the new file (dup2), so a worker never writes to a number
  * that was closed and given to something else.
+ *
+ * A stream may go to syslog instead: each line is one datagram, sent by
+ * tlsfloor itself (not syslog(3), which has one identity per process and
+ * no remote targets) on a non-blocking socket, so that a slow or absent
+ * receiver never holds up a worker. The error log on stderr under systemd
+ * gets sd-daemon(3) "<N>" priority prefixes for the journal.
  */
 #ifndef TF_LOG_H
 #define TF_LOG_H
@@ -16,6 +22,7 @@
 #include "common.h"
 
 struct tf_log_dest;
+struct tf_syslog_conf;
 
 enum tf_log_level {
 	TF_LOG_DEBUG = 0,
@@ -33,14 +40,19 @@ enum tf_log_stream {
 	TF_STREAM_COUNT,
 };
 
+/* The longest syslog datagram, header included; a longer one is cut. */
+#define TF_LOG_SYSLOG_MAX 8192
+
 /*
  * Opens the destination for a stream (a file is created 0640 and
- * appended to), or reopens it, while other threads may be writing to the
- * stream. Called from one thread at a time (the control thread). Returns
- * 0, or -1 with a message in err and the stream unchanged.
+ * appended to; a syslog destination gets a new socket, sending under the
+ * facility and tag of sc), or reopens it, while other threads may be
+ * writing to the stream. Called from one thread at a time (the control
+ * thread). Returns 0, or -1 with a message in err and the stream
+ * unchanged.
  */
 int tf_log_open(enum tf_log_stream s, const struct tf_log_dest *d,
-    char *err, size_t errlen);
+    const struct tf_syslog_conf *sc, char *err, size_t errlen);
 
 /*
  * Opens PATH for appending: created 0640, and its folder (one level) 0750
@@ -61,7 +73,10 @@ void tf_log_set_opener(int (*open_fn)(const char *path));
  */
 void tf_log_close_all(void);
 
-/* Writes one diagnostic line: "TIME [level] message\n". */
+/*
+ * Writes one diagnostic line: "TIME [level] message\n", or "<N>[level]
+ * message\n" on the journal's stderr stream, or message alone to syslog.
+ */
 void tf_log(enum tf_log_level lvl, const char *fmt, ...) TF_PRINTF(2, 3);
 void tf_logv(enum tf_log_level lvl, const char *fmt, va_list ap)
     TF_PRINTF(2, 0);
@@ -83,8 +98,9 @@ int tf_log_batch(void);
 void tf_log_flush(void);
 
 /*
- * Records of the stream its file refused (full, over quota, I/O error)
- * since the start: tlsfloor_log_records_lost_total. Any thread.
+ * Records of the stream its file refused (full, over quota, I/O error), or
+ * its syslog socket (no receiver, receiver's queue full), since the
+ * start: tlsfloor_log_records_lost_total. Any thread.
  */
 uint64_t tf_log_lost(enum tf_log_stream s);
 

@@ -159,9 +159,14 @@ check_logs(const struct tf_config *cfg, char *err, size_t errlen)
 static int
 open_logs(const struct tf_config *cfg, char *err, size_t errlen)
 {
-	if (tf_log_open(TF_STREAM_ERROR, &cfg->error_log, err, errlen) != 0 ||
-	    tf_log_open(TF_STREAM_LEGACY, &cfg->legacy_log, err, errlen) != 0 ||
-	    tf_log_open(TF_STREAM_ACCESS, &cfg->access_log, err, errlen) != 0)
+	const struct tf_syslog_conf *sc = &cfg->syslog;
+
+	if (tf_log_open(TF_STREAM_ERROR, &cfg->error_log, sc, err,
+	    errlen) != 0 ||
+	    tf_log_open(TF_STREAM_LEGACY, &cfg->legacy_log, sc, err,
+	    errlen) != 0 ||
+	    tf_log_open(TF_STREAM_ACCESS, &cfg->access_log, sc, err,
+	    errlen) != 0)
 		return -1;
 	return 0;
 }

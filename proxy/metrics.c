@@ -422,8 +422,9 @@ tf_metrics_render(char **out, size_t *len)
 	    (unsigned long long)LOAD(&reloads_failed));
 	out_family(&o, "tlsfloor_log_records_lost_total", "counter",
 	    "Records the log file refused (disk full, over quota, I/O "
-	    "error), by stream; the error log says when it starts and "
-	    "stops.");
+	    "error) or the syslog socket did not take (no receiver, its "
+	    "queue full), by stream; the error log says when it starts "
+	    "and stops.");
 	out_printf(&o,
 	    "tlsfloor_log_records_lost_total{stream=\"legacy\"} %llu\n",
 	    (unsigned long long)tf_log_lost(TF_STREAM_LEGACY));

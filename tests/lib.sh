@@ -603,6 +603,16 @@ curl_tf() {
 	    --resolve "other.fabrikam.test:$TF_PORT:127.0.0.1" "$@"
 }
 
+# get_echo N: N requests for $TF_URL/echo, each of which must get 200.
+get_echo() {
+	_ge_i=0
+	while [ "$_ge_i" -lt "$1" ]; do
+		assert_eq "$(curl_tf -o /dev/null -w '%{http_code}' \
+		    "$TF_URL/echo")" 200 "request $_ge_i"
+		_ge_i=$((_ge_i + 1))
+	done
+}
+
 # s_client [-p PORT] ARGS...: openssl s_client to 127.0.0.1:PORT (default
 # $TF_PORT) trusting the test CA, with stdin closed, bounded to 20 s. Sends
 # SNI mail.contoso.test unless ARGS has -servername or -noservername.

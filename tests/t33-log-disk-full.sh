@@ -39,12 +39,7 @@ refuse() {
 }
 # serve N: N modern requests, each answered 200.
 serve() {
-	_i=0
-	while [ "$_i" -lt "$1" ]; do
-		assert_eq "$(curl_tf -o /dev/null -w '%{http_code}' \
-		    "$TF_URL/echo")" 200 "request $_i"
-		_i=$((_i + 1))
-	done
+	get_echo "$1"
 	requests=$((requests + $1))
 }
 

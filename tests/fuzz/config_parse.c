@@ -9,6 +9,7 @@
  * Certificate and key paths are only stored by tf_config_load().
  */
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <fcntl.h>
 #include <stddef.h>
@@ -145,6 +146,22 @@ check_log(const struct tf_config *cfg, const struct tf_log_dest *d)
 	CHECK((d->kind == TF_LOG_FILE) == (d->path != NULL));
 	CHECK(d->path == NULL || d->path[0] == '/');
 	CHECK(in_files(cfg, d->where.file));
+	if (d->kind != TF_LOG_SYSLOG)
+		return;
+	CHECK(d->addrlen > 0 && d->addrlen <= sizeof(d->addr));
+	if (d->target == TF_SYSLOG_UDP) {
+		CHECK(d->addr.ss_family == AF_INET ||
+		    d->addr.ss_family == AF_INET6);
+	} else {
+		const struct sockaddr_un *sun =
+		    (const struct sockaddr_un *)&d->addr;
+
+		CHECK(d->target == TF_SYSLOG_DEVLOG ||
+		    d->target == TF_SYSLOG_UNIX);
+		CHECK(sun->sun_family == AF_UNIX && sun->sun_path[0] == '/');
+		CHECK(memchr(sun->sun_path, '\0', sizeof(sun->sun_path)) !=
+		    NULL);
+	}
 }
 
 /* What listener.c, tls.c and conn.c rely on in a loaded configuration. */
@@ -165,6 +182,9 @@ check_config(const struct tf_config *cfg)
 	check_log(cfg, &cfg->access_log);
 	CHECK(cfg->legacy_log.kind != TF_LOG_STDERR);
 	CHECK(cfg->access_log.kind != TF_LOG_STDERR);
+	CHECK(cfg->syslog.facility <= 23);
+	CHECK(cfg->syslog.tag != NULL && cfg->syslog.tag[0] != '\0' &&
+	    strlen(cfg->syslog.tag) <= TF_SYSLOG_TAG_MAX);
 	if (cfg->has_metrics)
 		CHECK(cfg->metrics_addrlen > 0 &&
 		    cfg->metrics_addrlen <= sizeof(cfg->metrics_addr));

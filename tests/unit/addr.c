@@ -169,6 +169,49 @@ TEST(bind_invalid)
 	}
 }
 
+/* A datagram destination: a bind's syntax without "*" and port 0. */
+TEST(dest)
+{
+	static const struct {
+		const char *text;
+		const char *why;
+	} bad[] = {
+		{ "*:514", "bad address (numeric IPv4 or [IPv6])" },
+		{ "syslog.example:514", "bad address (numeric IPv4 or [IPv6])" },
+		{ "127.0.0.1:0", "bad port (1..65535)" },
+		{ "127.0.0.1:65536", "bad port (1..65535)" },
+		{ "127.0.0.1", "missing port" },
+		{ "[::1]", "missing port" },
+		{ "::1:514", "an IPv6 address needs [brackets]" },
+		{ "[zz]:514", "bad IPv6 address" },
+	};
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	const char *why = NULL;
+	socklen_t len = 0;
+	size_t i;
+
+	ASSERT_OK(tf_addr_parse_dest("192.0.2.10:514", &ss, &len, &why));
+	ASSERT_EQ(sin->sin_family, AF_INET);
+	ASSERT_EQ(len, sizeof(struct sockaddr_in));
+	ASSERT_EQ(ntohl(sin->sin_addr.s_addr), 0xc000020a);
+	ASSERT_EQ(ntohs(sin->sin_port), 514);
+	ASSERT_OK(tf_addr_parse_dest("[::1]:6514", &ss, &len, &why));
+	ASSERT_EQ(sin6->sin6_family, AF_INET6);
+	ASSERT_EQ(len, sizeof(struct sockaddr_in6));
+	ASSERT(IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
+	ASSERT_EQ(ntohs(sin6->sin6_port), 6514);
+
+	for (i = 0; i < TF_ARRAY_SIZE(bad); i++) {
+		why = NULL;
+		if (tf_addr_parse_dest(bad[i].text, &ss, &len, &why) == 0)
+			TEST_FAIL("tf_addr_parse_dest(%s) accepted it",
+			    bad[i].text);
+		ASSERT_STR_EQ(why, bad[i].why);
+	}
+}
+
 TEST(cidr_parse_valid)
 {
 	struct tf_cidr c;
@@ -342,6 +385,7 @@ TEST_MAIN(
 	TEST_ENTRY(hostport_invalid),
 	TEST_ENTRY(bind_valid),
 	TEST_ENTRY(bind_invalid),
+	TEST_ENTRY(dest),
 	TEST_ENTRY(cidr_parse_valid),
 	TEST_ENTRY(cidr_parse_invalid),
 	TEST_ENTRY(cidr_match_v4),

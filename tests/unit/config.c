@@ -9,6 +9,7 @@
 
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -479,6 +480,135 @@ TEST(log_destinations)
 	    "(a path, syslog or off)");
 	global_err("error-log \"\"", "'error-log': bad value '' "
 	    "(stderr, a path, syslog or off)");
+}
+
+/* Fails unless d is a syslog destination on the unix socket at path. */
+static void
+syslog_unix_is(const struct tf_log_dest *d, enum tf_syslog_target target,
+    const char *path)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)&d->addr;
+
+	ASSERT_EQ(d->kind, TF_LOG_SYSLOG);
+	ASSERT_EQ(d->target, target);
+	ASSERT_EQ(sun->sun_family, AF_UNIX);
+	ASSERT_STR_EQ(sun->sun_path, path);
+	ASSERT(d->path == NULL);
+}
+
+TEST(syslog_settings)
+{
+	const struct sockaddr_in6 *sin6;
+	const struct sockaddr_in *sin;
+	struct tf_config *cfg;
+	char path[PATH_MAX], name[108], text[512], want[512];
+
+	setup();
+	cfg = text_ok(MINIMAL);
+	ASSERT_EQ(cfg->syslog.facility, 3);
+	ASSERT_STR_EQ(cfg->syslog.tag, "tlsfloor");
+	tf_config_free(cfg);
+
+	cfg = text_ok(
+	    "error-log syslog udp:[::1]:514\n"
+	    "legacy-log syslog\n"
+	    "access-log syslog unix:run/log.sock\n"
+	    "syslog-facility local3\n"
+	    "syslog-tag gw-2.mail_x\n" MINIMAL);
+	ASSERT_EQ(cfg->error_log.kind, TF_LOG_SYSLOG);
+	ASSERT_EQ(cfg->error_log.target, TF_SYSLOG_UDP);
+	sin6 = (const struct sockaddr_in6 *)&cfg->error_log.addr;
+	ASSERT_EQ(sin6->sin6_family, AF_INET6);
+	ASSERT_EQ(cfg->error_log.addrlen, sizeof(*sin6));
+	ASSERT(IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
+	ASSERT_EQ(ntohs(sin6->sin6_port), 514);
+	where_is(&cfg->error_log.where, "main.conf", 1);
+	syslog_unix_is(&cfg->legacy_log, TF_SYSLOG_DEVLOG, "/dev/log");
+	path_of(path, "run/log.sock");
+	syslog_unix_is(&cfg->access_log, TF_SYSLOG_UNIX, path);
+	where_is(&cfg->access_log.where, "main.conf", 3);
+	ASSERT_EQ(cfg->syslog.facility, 19);
+	ASSERT_STR_EQ(cfg->syslog.tag, "gw-2.mail_x");
+	tf_config_free(cfg);
+
+	cfg = text_ok("legacy-log syslog udp:192.0.2.9:6514\n"
+	    "syslog-facility kern\nsyslog-tag \"~!#$%&'()*+,-./;<=>?@^`{|}\"\n"
+	    MINIMAL);
+	sin = (const struct sockaddr_in *)&cfg->legacy_log.addr;
+	ASSERT_EQ(sin->sin_family, AF_INET);
+	ASSERT_EQ(ntohl(sin->sin_addr.s_addr), 0xc0000209);
+	ASSERT_EQ(ntohs(sin->sin_port), 6514);
+	ASSERT_EQ(cfg->syslog.facility, 0);
+	ASSERT_STR_EQ(cfg->syslog.tag, "~!#$%&'()*+,-./;<=>?@^`{|}");
+	tf_config_free(cfg);
+
+	/* The longest tag: APP-NAME "TAG-legacy" is 48 characters. */
+	cfg = text_ok("syslog-tag " "12345678901234567890123456789012345678901"
+	    "\n" MINIMAL);
+	ASSERT_EQ(strlen(cfg->syslog.tag), 41);
+	tf_config_free(cfg);
+
+	global_err("syslog-facility local8", "'syslog-facility': bad value "
+	    "'local8' (kern, user, mail, daemon, auth, syslog, lpr, news, "
+	    "uucp, cron, authpriv, ftp or local0..local7)");
+	global_err("syslog-facility LOCAL0", "'syslog-facility': bad value "
+	    "'LOCAL0' (kern, user, mail, daemon, auth, syslog, lpr, news, "
+	    "uucp, cron, authpriv, ftp or local0..local7)");
+	global_err("syslog-facility", "'syslog-facility': missing argument");
+	global_err("syslog-tag a b", "'syslog-tag': extra argument 'b'");
+	global_err("syslog-tag \"a b\"", "'syslog-tag': bad tag 'a b' "
+	    "(printable ASCII without blanks, '[', ']' or ':')");
+	global_err("syslog-tag gw:1", "'syslog-tag': bad tag 'gw:1' "
+	    "(printable ASCII without blanks, '[', ']' or ':')");
+	global_err("syslog-tag gw[1]", "'syslog-tag': bad tag 'gw[1]' "
+	    "(printable ASCII without blanks, '[', ']' or ':')");
+	global_err("syslog-tag \"gw\xc3\xa9\"", "'syslog-tag': bad tag "
+	    "'gw\xc3\xa9' (printable ASCII without blanks, '[', ']' or ':')");
+	global_err("syslog-tag \"\"", "'syslog-tag': bad tag '' "
+	    "(1 to 41 characters)");
+	global_err("syslog-tag 123456789012345678901234567890123456789012",
+	    "'syslog-tag': bad tag "
+	    "'123456789012345678901234567890123456789012' (1 to 41 "
+	    "characters)");
+	text_err("syslog-tag a\nsyslog-tag b\n" MINIMAL,
+	    "main.conf:2: 'syslog-tag' is duplicate");
+	listener_err("syslog-facility daemon",
+	    "'syslog-facility' is not allowed in a listener block");
+
+	global_err("legacy-log syslog udp:127.0.0.1", "'legacy-log': bad "
+	    "syslog target 'udp:127.0.0.1': missing port");
+	global_err("legacy-log syslog udp:[::1]", "'legacy-log': bad "
+	    "syslog target 'udp:[::1]': missing port");
+	global_err("access-log syslog udp:syslog.example:514", "'access-log': "
+	    "bad syslog target 'udp:syslog.example:514': bad address "
+	    "(numeric IPv4 or [IPv6])");
+	global_err("access-log syslog udp:*:514", "'access-log': bad syslog "
+	    "target 'udp:*:514': bad address (numeric IPv4 or [IPv6])");
+	global_err("error-log syslog udp:10.0.0.1:0", "'error-log': bad "
+	    "syslog target 'udp:10.0.0.1:0': bad port (1..65535)");
+	global_err("error-log syslog tcp:10.0.0.1:514", "'error-log': bad "
+	    "syslog target 'tcp:10.0.0.1:514' (unix:PATH or udp:ADDR:PORT)");
+	global_err("error-log syslog unix:", "'error-log': bad syslog "
+	    "target 'unix:' (unix:PATH or udp:ADDR:PORT)");
+	global_err("error-log syslog /dev/log", "'error-log': bad syslog "
+	    "target '/dev/log' (unix:PATH or udp:ADDR:PORT)");
+	global_err("error-log syslog udp:10.0.0.1:514 x",
+	    "'error-log': extra argument 'x'");
+	global_err("error-log stderr udp:10.0.0.1:514",
+	    "'error-log': extra argument 'udp:10.0.0.1:514'");
+	global_err("legacy-log off syslog",
+	    "'legacy-log': extra argument 'syslog'");
+	/* sun_path holds 107 bytes and a NUL. */
+	memset(name, 'p', 107);
+	name[107] = '\0';
+	snprintf(text, sizeof(text), "legacy-log syslog unix:/%s", name);
+	snprintf(want, sizeof(want), "'legacy-log': bad syslog target "
+	    "'unix:/%s': path longer than 107 bytes", name);
+	global_err(text, want);
+	name[106] = '\0';
+	snprintf(text, sizeof(text), "legacy-log syslog unix:/%s\n"
+	    MINIMAL, name);
+	tf_config_free(text_ok(text));
 }
 
 TEST(quotes_and_escapes)
@@ -1176,6 +1306,7 @@ TEST_MAIN(
 	TEST_ENTRY(defaults),
 	TEST_ENTRY(every_directive),
 	TEST_ENTRY(log_destinations),
+	TEST_ENTRY(syslog_settings),
 	TEST_ENTRY(quotes_and_escapes),
 	TEST_ENTRY(comments_and_blanks),
 	TEST_ENTRY(unknown_directive),

@@ -22,16 +22,21 @@
 #define _GNU_SOURCE /* nftw() */
 #endif
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,14 +87,36 @@ path_of(char out[PATH_MAX], const char *fmt, ...)
 	snprintf(out, PATH_MAX, "%s/%s", tmpdir, name);
 }
 
-/* Points stream s at dest, which must succeed. */
+/* Fills d with a syslog destination: target, at the socket path. */
+static void
+syslog_dest(struct tf_log_dest *d, enum tf_syslog_target target,
+    const char *path)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)&d->addr;
+
+	memset(d, 0, sizeof(*d));
+	d->kind = TF_LOG_SYSLOG;
+	d->target = target;
+	sun->sun_family = AF_UNIX;
+	ASSERT(strlen(path) < sizeof(sun->sun_path));
+	strcpy(sun->sun_path, path);
+	d->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    strlen(path) + 1);
+}
+
+/*
+ * Points stream s at dest, which must succeed. For TF_LOG_SYSLOG, path is
+ * a unix datagram socket (TF_SYSLOG_UNIX), which need not exist.
+ */
 static void
 open_dest(enum tf_log_stream s, enum tf_log_kind kind, const char *path)
 {
 	struct tf_log_dest d = { .kind = kind, .path = (char *)path };
 	char err[1024];
 
-	if (tf_log_open(s, &d, err, sizeof(err)) != 0)
+	if (kind == TF_LOG_SYSLOG)
+		syslog_dest(&d, TF_SYSLOG_UNIX, path);
+	if (tf_log_open(s, &d, NULL, err, sizeof(err)) != 0)
 		TEST_FAIL("tf_log_open: %s", err);
 }
 
@@ -199,7 +226,7 @@ TEST(reopen_keeps_descriptor)
  */
 TEST(switch_keeps_descriptor)
 {
-	char a[PATH_MAX], b[PATH_MAX], intruder[PATH_MAX];
+	char a[PATH_MAX], b[PATH_MAX], intruder[PATH_MAX], path[PATH_MAX];
 	int fd, other;
 
 	setup();
@@ -231,8 +258,9 @@ TEST(switch_keeps_descriptor)
 	record(TF_STREAM_LEGACY, "b\n");
 	has_text(b, "b\n");
 
-	/* Lines go to syslog(3) now; none are written here. */
-	open_dest(TF_STREAM_LEGACY, TF_LOG_SYSLOG, NULL);
+	/* Lines go to a syslog socket now; none are written here. */
+	path_of(path, "syslog.sock");
+	open_dest(TF_STREAM_LEGACY, TF_LOG_SYSLOG, path);
 	ASSERT(tf_log_enabled(TF_STREAM_LEGACY));
 	ASSERT_EQ(tf_log_fd(TF_STREAM_LEGACY), -1);
 	ASSERT(!held_open(b));
@@ -486,10 +514,230 @@ TEST(batches)
 	free(big);
 }
 
+/* A unix datagram socket bound at path, to receive syslog datagrams. */
+static int
+receiver(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tv = { 5, 0 };
+	int fd;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT(fd != -1);
+	ASSERT(strlen(path) < sizeof(sun.sun_path));
+	strcpy(sun.sun_path, path);
+	ASSERT_OK(bind(fd, (struct sockaddr *)&sun, sizeof(sun)));
+	/* A datagram that never comes fails the test, not the runner. */
+	ASSERT_OK(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	return fd;
+}
+
+/* Receives one datagram into out (NUL-terminated); returns its length. */
+static size_t
+receive(int fd, char *out, size_t outlen)
+{
+	ssize_t n = recv(fd, out, outlen - 1, 0);
+
+	if (n < 0)
+		TEST_FAIL("recv: %s", strerror(errno));
+	out[n] = '\0';
+	return (size_t)n;
+}
+
+/* Fails unless the datagram in text matches the extended regex re. */
+static void
+matches(const char *text, const char *re)
+{
+	regex_t rx;
+
+	ASSERT_OK(regcomp(&rx, re, REG_EXTENDED | REG_NOSUB));
+	if (regexec(&rx, text, 0, NULL, 0) != 0)
+		TEST_FAIL("\"%s\" does not match /%s/", text, re);
+	regfree(&rx);
+}
+
+/*
+ * RFC 5424 datagrams to a unix target: PRI from the facility and each
+ * stream's severity, APP-NAME and MSGID per stream, the record without its
+ * newline, one datagram a record even on a batching thread, a message cut
+ * at TF_LOG_SYSLOG_MAX, records batched for a file before a switch.
+ */
+TEST(syslog_rfc5424)
+{
+	struct tf_syslog_conf sc = { .facility = 16, .tag = "gw" };
+	char sock[PATH_MAX], dgram[TF_LOG_SYSLOG_MAX + 64], *big, err[256];
+	char log[PATH_MAX];
+	struct tf_log_dest d;
+	char re[256];
+	int fd;
+
+	setup();
+	path_of(sock, "syslog.sock");
+	fd = receiver(sock);
+	syslog_dest(&d, TF_SYSLOG_UNIX, sock);
+	ASSERT_OK(tf_log_open(TF_STREAM_ERROR, &d, &sc, err, sizeof(err)));
+	ASSERT_OK(tf_log_open(TF_STREAM_LEGACY, &d, &sc, err, sizeof(err)));
+	ASSERT_OK(tf_log_open(TF_STREAM_ACCESS, &d, &sc, err, sizeof(err)));
+	ASSERT(tf_log_enabled(TF_STREAM_LEGACY));
+	ASSERT_EQ(tf_log_fd(TF_STREAM_LEGACY), -1);
+
+	/* 16 * 8 + 5 (notice), 6 (info), 4 (warning). */
+	ASSERT_OK(tf_log_batch());
+	record(TF_STREAM_LEGACY, "{\"event\":\"legacy_client\"}\n");
+	record(TF_STREAM_ACCESS, "{\"event\":\"request\"}\n");
+	tf_log_warn("disk %d%% full", 99);
+	snprintf(re, sizeof(re), "^<133>1 [0-9]{4}-[0-9]{2}-[0-9]{2}T"
+	    "[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z [!-~]+ gw-legacy %ld "
+	    "legacy - \\{\"event\":\"legacy_client\"\\}$", (long)getpid());
+	receive(fd, dgram, sizeof(dgram));
+	matches(dgram, re);
+	receive(fd, dgram, sizeof(dgram));
+	snprintf(re, sizeof(re), "^<134>1 [^ ]+Z [!-~]+ gw-access %ld "
+	    "access - \\{\"event\":\"request\"\\}$", (long)getpid());
+	matches(dgram, re);
+	receive(fd, dgram, sizeof(dgram));
+	snprintf(re, sizeof(re), "^<132>1 [^ ]+Z [!-~]+ gw %ld - - "
+	    "disk 99%% full$", (long)getpid());
+	matches(dgram, re);
+
+	big = malloc(2 * TF_LOG_SYSLOG_MAX);
+	ASSERT(big != NULL);
+	memset(big, 'x', 2 * TF_LOG_SYSLOG_MAX);
+	tf_log_record(TF_STREAM_ACCESS, big, 2 * TF_LOG_SYSLOG_MAX);
+	free(big);
+	ASSERT_EQ(receive(fd, dgram, sizeof(dgram)), TF_LOG_SYSLOG_MAX);
+	ASSERT_EQ(tf_log_lost(TF_STREAM_ACCESS), 0);
+
+	/* Records held back for a file, then the stream moved to syslog
+	 * (a reload): they go one datagram each at the flush. */
+	path_of(log, "access.jsonl");
+	open_dest(TF_STREAM_ACCESS, TF_LOG_FILE, log);
+	record(TF_STREAM_ACCESS, "{\"n\":1}\n");
+	record(TF_STREAM_ACCESS, "{\"n\":2}\n");
+	ASSERT_OK(tf_log_open(TF_STREAM_ACCESS, &d, &sc, err, sizeof(err)));
+	tf_log_flush();
+	receive(fd, dgram, sizeof(dgram));
+	ASSERT(strstr(dgram, " gw-access ") != NULL);
+	ASSERT(strstr(dgram, " access - {\"n\":1}") != NULL);
+	receive(fd, dgram, sizeof(dgram));
+	ASSERT(strstr(dgram, " access - {\"n\":2}") != NULL);
+	has_text(log, "");
+	tf_log_close_all();
+	ASSERT_OK(close(fd));
+}
+
+/* /dev/log gets syslog(3)'s format, which journald and rsyslog parse. */
+TEST(syslog_devlog)
+{
+	char sock[PATH_MAX], dgram[1024], re[256], err[256];
+	struct tf_log_dest d;
+	int fd;
+
+	setup();
+	path_of(sock, "dev-log");
+	fd = receiver(sock);
+	syslog_dest(&d, TF_SYSLOG_DEVLOG, sock);
+	/* No syslog settings: daemon (3) and "tlsfloor". */
+	ASSERT_OK(tf_log_open(TF_STREAM_LEGACY, &d, NULL, err, sizeof(err)));
+	record(TF_STREAM_LEGACY, "{}\n");
+	receive(fd, dgram, sizeof(dgram));
+	snprintf(re, sizeof(re), "^<29>[A-Z][a-z]{2} [ 0-9][0-9] "
+	    "[0-9]{2}:[0-9]{2}:[0-9]{2} tlsfloor-legacy\\[%ld\\]: \\{\\}$",
+	    (long)getpid());
+	matches(dgram, re);
+	tf_log_close_all();
+	ASSERT_OK(close(fd));
+}
+
+/*
+ * No receiver: the record is counted lost and the error log says so once;
+ * a receiver that comes back at the same path (a restarted syslog daemon)
+ * gets the next record without a reopen, and the error log says so.
+ */
+TEST(syslog_lost_and_back)
+{
+	char sock[PATH_MAX], log[PATH_MAX], dgram[1024], *text;
+	int fd;
+
+	setup();
+	path_of(sock, "syslog.sock");
+	path_of(log, "error.log");
+	open_dest(TF_STREAM_ERROR, TF_LOG_FILE, log);
+	open_dest(TF_STREAM_LEGACY, TF_LOG_SYSLOG, sock);
+	record(TF_STREAM_LEGACY, "{\"n\":1}\n");        /* ENOENT */
+	fd = receiver(sock);
+	ASSERT_OK(close(fd));
+	record(TF_STREAM_LEGACY, "{\"n\":2}\n");        /* ECONNREFUSED */
+	ASSERT_EQ(tf_log_lost(TF_STREAM_LEGACY), 2);
+	ASSERT_OK(unlink(sock));
+	fd = receiver(sock);
+	record(TF_STREAM_LEGACY, "{\"n\":3}\n");
+	receive(fd, dgram, sizeof(dgram));
+	ASSERT(strstr(dgram, " legacy - {\"n\":3}") != NULL);
+	ASSERT_EQ(tf_log_lost(TF_STREAM_LEGACY), 2);
+	text = slurp(log);
+	ASSERT(text != NULL);
+	ASSERT(strstr(text, "[error] legacy-log: cannot write: No such file "
+	    "or directory; records are counted") != NULL);
+	ASSERT(strstr(text, "Connection refused") == NULL);
+	ASSERT(strstr(text, "[notice] legacy-log: writing again; 2 records "
+	    "lost so far\n") != NULL);
+	free(text);
+	tf_log_close_all();
+	ASSERT_OK(close(fd));
+}
+
+/*
+ * Under systemd, JOURNAL_STREAM names stderr's device and inode: lines get
+ * sd-daemon(3) priority prefixes instead of the time. A JOURNAL_STREAM
+ * that names another file (inherited, stderr redirected) changes nothing.
+ */
+TEST(journal_prefix)
+{
+	char errpath[PATH_MAX], env[64], *text;
+	struct stat st;
+	int errfd;
+
+	setup();
+	path_of(errpath, "stderr");
+	errfd = open(errpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	ASSERT(errfd != -1);
+	ASSERT(dup2(errfd, 2) == 2);
+	ASSERT_OK(close(errfd));
+	ASSERT_OK(fstat(2, &st));
+
+	snprintf(env, sizeof(env), "%llu:%llu",
+	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino + 1);
+	ASSERT_OK(setenv("JOURNAL_STREAM", env, 1));
+	open_dest(TF_STREAM_ERROR, TF_LOG_STDERR, NULL);
+	tf_log_notice("not the journal");
+	snprintf(env, sizeof(env), "%llu:%llu",
+	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	ASSERT_OK(setenv("JOURNAL_STREAM", env, 1));
+	open_dest(TF_STREAM_ERROR, TF_LOG_STDERR, NULL);
+	tf_log_notice("the journal");
+	tf_log_error("an error");
+	tf_log(TF_LOG_ALERT, "an alert");
+	tf_log_warn("a warning");
+	tf_log_info("some info");
+
+	text = slurp(errpath);
+	ASSERT(text != NULL);
+	matches(text, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ ]+Z \\[notice\\] "
+	    "not the journal\n<5>\\[notice\\] the journal\n<3>\\[error\\] "
+	    "an error\n<1>\\[alert\\] an alert\n<4>\\[warn\\] a warning\n"
+	    "<6>\\[info\\] some info\n$");
+	free(text);
+}
+
 TEST_MAIN(
 	TEST_ENTRY(batches),
 	TEST_ENTRY(reopen_keeps_descriptor),
 	TEST_ENTRY(switch_keeps_descriptor),
 	TEST_ENTRY(error_log_back_to_stderr),
-	TEST_ENTRY(reopen_under_writers)
+	TEST_ENTRY(reopen_under_writers),
+	TEST_ENTRY(syslog_rfc5424),
+	TEST_ENTRY(syslog_devlog),
+	TEST_ENTRY(syslog_lost_and_back),
+	TEST_ENTRY(journal_prefix)
 )

@@ -442,12 +442,12 @@ mw_world_new(const char *extra)
 		TEST_FAIL("%s", err);
 	if (tf_runtime_new(w->cfg, NULL, &w->rt, err, sizeof(err)) != 0)
 		TEST_FAIL("%s", err);
-	ASSERT_OK(tf_log_open(TF_STREAM_ERROR, &w->cfg->error_log, err,
-	    sizeof(err)));
-	ASSERT_OK(tf_log_open(TF_STREAM_LEGACY, &w->cfg->legacy_log, err,
-	    sizeof(err)));
-	ASSERT_OK(tf_log_open(TF_STREAM_ACCESS, &w->cfg->access_log, err,
-	    sizeof(err)));
+	ASSERT_OK(tf_log_open(TF_STREAM_ERROR, &w->cfg->error_log,
+	    &w->cfg->syslog, err, sizeof(err)));
+	ASSERT_OK(tf_log_open(TF_STREAM_LEGACY, &w->cfg->legacy_log,
+	    &w->cfg->syslog, err, sizeof(err)));
+	ASSERT_OK(tf_log_open(TF_STREAM_ACCESS, &w->cfg->access_log,
+	    &w->cfg->syslog, err, sizeof(err)));
 	w->edge = &w->rt->lstns[0];
 	ASSERT_OK(uv_loop_init(&w->loop));
 	tf_mcache_init(&w->cache, 1u << 20);
