@@ -660,6 +660,17 @@ do_ocsp_file(struct parser *p, const struct directive *d,
 	return 0;
 }
 
+/* A host name as names are compared: a lower-case copy. */
+static char *
+lower_dup(const char *name)
+{
+	char *s = tf_xstrdup(name), *c;
+
+	for (c = s; *c != '\0'; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return s;
+}
+
 /* The floor named by `min-tls`'s first argument: 0x0303, 0x0304 or 0. */
 static uint16_t
 tls_floor(const char *v)
@@ -697,7 +708,7 @@ do_min_tls(struct parser *p, const struct directive *d,
 	struct tf_sni_floor_conf *f;
 	uint16_t v = tls_floor(a->argv[1]);
 	size_t i;
-	char *s, *c;
+	char *s;
 
 	if (v == 0)
 		return perr(p, "'%s': bad value '%s' (1.2 or 1.3)", d->name,
@@ -722,9 +733,7 @@ do_min_tls(struct parser *p, const struct directive *d,
 
 		if (a->argv[i][0] == '\0')
 			return perr(p, "'%s': empty name", d->name);
-		s = tf_xstrdup(a->argv[i]);
-		for (c = s; *c != '\0'; c++)
-			*c = (char)tolower((unsigned char)*c);
+		s = lower_dup(a->argv[i]);
 		if ((prev = sni_floor_of(l, s)) != NULL) {
 			perr(p, "'%s': '%s' has a floor already at %s:%d",
 			    d->name, s, prev->where.file, prev->where.line);
@@ -809,7 +818,7 @@ do_route(struct parser *p, const struct directive *d,
 	struct tf_route_conf *r;
 	const char *why;
 	size_t i, nnames = a->argc - 2;
-	char *s, *c;
+	char *s;
 
 	l->routes = tf_xrealloc(l->routes,
 	    (l->nroutes + 1) * sizeof(*l->routes));
@@ -827,9 +836,7 @@ do_route(struct parser *p, const struct directive *d,
 
 		if (a->argv[i + 1][0] == '\0')
 			return perr(p, "'%s': empty name", d->name);
-		s = tf_xstrdup(a->argv[i + 1]);
-		for (c = s; *c != '\0'; c++)
-			*c = (char)tolower((unsigned char)*c);
+		s = lower_dup(a->argv[i + 1]);
 		/* One name, one route: an ambiguous name would make the
 		 * SNI-versus-Host check meaningless. */
 		if ((prev = route_of(l, s)) != NULL) {

@@ -344,7 +344,8 @@ mk_pki() {
 # Makes $WORK traversable and copies the gateway's ECDSA pair and the CA
 # into $WORK/pki (the build tree may sit where nobody cannot look), the
 # key root-owned, 0640, group nobody's: readable as nobody, as a reload
-# needs. Sets NOBODY_GID.
+# needs. Sets NOBODY_GID, and CONF_PKI so that mk_conf's @PKI@ names
+# these copies.
 as_nobody() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root (user nobody)"
 	NOBODY_GID=$(id -g nobody 2>/dev/null) || skip "no user nobody"
@@ -356,6 +357,7 @@ as_nobody() {
 	chmod 0644 "$WORK/pki/gateway-ecdsa.pem" "$WORK/pki/ca.pem"
 	chgrp "$NOBODY_GID" "$WORK/pki/gateway-ecdsa.key"
 	chmod 0640 "$WORK/pki/gateway-ecdsa.key"
+	CONF_PKI=$WORK/pki
 }
 
 # start_origin [origin.py options]: starts tests/backend/origin.py on a
@@ -434,7 +436,7 @@ mk_conf() {
 			echo "access-log $TF_ACCESS"
 			echo
 		fi
-		sed -e "s|@PKI@|$PKI|g" -e "s|@WORK@|$WORK|g" \
+		sed -e "s|@PKI@|${CONF_PKI:-$PKI}|g" -e "s|@WORK@|$WORK|g" \
 		    -e "s|@ORIGIN_PORT@|${ORIGIN_PORT:-0}|g" \
 		    -e "s|@SRCDIR@|$TF_SRCDIR|g"
 	} >"$1"

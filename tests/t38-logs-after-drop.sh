@@ -19,13 +19,7 @@ user        nobody
 error-log   $LOGS/error.log
 legacy-log  $LOGS/legacy.jsonl
 access-log  $LOGS/access.jsonl
-listener edge {
-    bind         127.0.0.1:0
-    cert         @WORK@/pki/gateway-ecdsa.pem @WORK@/pki/gateway-ecdsa.key
-    upstream     localhost:@ORIGIN_PORT@
-    upstream-sni outlook.office365.test
-    upstream-ca  @WORK@/pki/ca.pem
-}
+$(edge_listener)
 EOF2
 chmod 0644 "$WORK/t38.conf"
 start_tlsfloor "$WORK/t38.conf"

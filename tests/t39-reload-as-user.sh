@@ -13,13 +13,7 @@ need curl
 start_origin
 mk_conf "$WORK/t39.conf" <<EOF2
 user nobody
-listener edge {
-    bind         127.0.0.1:0
-    cert         @WORK@/pki/gateway-ecdsa.pem @WORK@/pki/gateway-ecdsa.key
-    upstream     localhost:@ORIGIN_PORT@
-    upstream-sni outlook.office365.test
-    upstream-ca  @WORK@/pki/ca.pem
-}
+$(edge_listener)
 EOF2
 chmod 0644 "$WORK/t39.conf"
 KEY=$WORK/pki/gateway-ecdsa.key
