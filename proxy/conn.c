@@ -780,6 +780,26 @@ exchange_done(struct tf_conn *c)
 	c->again = 1;
 }
 
+/*
+ * True when a pinned upstream leg, between requests, has ended or sent
+ * bytes nobody asked for. TLS messages after the handshake (a 1.3
+ * session ticket, a key update) are taken in passing.
+ */
+static int
+pinned_ended(struct tf_leg *leg)
+{
+	char junk[1];
+	size_t got = 0;
+	int r;
+
+	if (leg->broken || leg->eof)
+		return 1;
+	if (tf_buf_len(&leg->in) == 0)
+		return 0;
+	r = tf_leg_decrypt_to(leg, junk, sizeof(junk), &got);
+	return got > 0 || r == TF_TLS_EOF || r == TF_TLS_ERROR;
+}
+
 static void
 proxy_upstream(struct tf_conn *c)
 {
@@ -791,8 +811,7 @@ proxy_upstream(struct tf_conn *c)
 
 	if (c->up != TF_CONN_UP_READY)
 		return;
-	if (c->pinned && !c->x.active && (leg->broken || leg->eof ||
-	    tf_buf_len(&leg->in) > 0)) {
+	if (c->pinned && !c->x.active && pinned_ended(leg)) {
 		/* Between requests a pinned connection owes nothing: what
 		 * comes is its end (or junk), and ends the client's too. */
 		upstream_drop(c, 0);
