@@ -22,6 +22,7 @@
 #include "http1.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "runtime.h"
 #include "shard.h"
 #include "sockets.h"
@@ -290,6 +291,8 @@ rollout_done(void *arg)
 	tf_metrics_set_generation(ro->rt->generation);
 	tf_log_notice("configuration %s reloaded: generation %llu",
 	    ro->m->conf_path, (unsigned long long)ro->rt->generation);
+	tf_notify_ready("generation %llu",
+	    (unsigned long long)ro->rt->generation);
 	while (ro->dropped != NULL) {   /* the workers closed their fds */
 		s = ro->dropped;
 		ro->dropped = s->next;
@@ -341,6 +344,7 @@ reload(struct tf_main *m)
 	char err[1024];
 	int n;
 
+	tf_notify_reloading();
 	rt = load(m->conf_path, m->tickets, err, sizeof(err));
 	if (rt == NULL)
 		goto fail;
@@ -388,6 +392,7 @@ fail_rt:
 fail:
 	tf_metrics_reload(0);
 	tf_log_error("config reload failed: %s", err);
+	tf_notify_ready("config reload failed: %s", err);
 }
 
 /*
@@ -415,6 +420,7 @@ stop(struct tf_main *m, int signum)
 	if (m->stopping)
 		return;
 	m->stopping = 1;
+	tf_notify_stopping();
 	tf_log_notice("signal %d: stopping; requests in flight have %llu ms",
 	    signum, (unsigned long long)m->rt->cfg->shutdown_timeout_ms);
 	for (i = 0; i < TF_ARRAY_SIZE(m->sigs); i++)
@@ -517,6 +523,7 @@ run(struct tf_main *m)
 	free(binds);
 	tf_log_notice("tlsfloor %s started: %u workers, configuration %s",
 	    PACKAGE_VERSION, m->nworkers, m->conf_path);
+	tf_notify_ready("generation 1");
 
 	uv_run(m->loop, UV_RUN_DEFAULT);
 
