@@ -188,17 +188,17 @@ drop_privileges(const char *user, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * auto: one per CPU the process may run on (its affinity mask). Not
+ * uv_cpu_info(), which reads /proc/stat and /proc/cpuinfo: the unit's
+ * ProcSubset=pid hides them, and it would fail to one worker.
+ */
 static unsigned
 worker_count(const struct tf_config *cfg)
 {
-	uv_cpu_info_t *cpus;
-	int n = 1;
-
 	if (cfg->workers > 0)
 		return cfg->workers;
-	if (uv_cpu_info(&cpus, &n) == 0)
-		uv_free_cpu_info(cpus, n);
-	return n > 0 ? (unsigned)n : 1;
+	return uv_available_parallelism();
 }
 
 /* The sockets worker w accepts on for generation rt. */
