@@ -29,8 +29,12 @@ tf-dirs:
 	@echo "unitdir='$(systemdsystemunitdir)'"
 	@echo "sysusersdir='$(sysusersdir)'"
 EOF
+sbindir='' sysconfdir='' pkglibexecdir='' pkgdatadir='' docdir=''
+unitdir='' sysusersdir=''
 eval "$($MAKE -s -C "$TF_BUILDDIR" -f "$WORK/dirs.mk" tf-dirs)"
-[ -n "$sbindir" ] && [ -n "$sysconfdir" ] || error "no folders from make"
+if [ -z "$sbindir" ] || [ -z "$sysconfdir" ]; then
+	error "no folders from make"
+fi
 CONF=$sysconfdir/tlsfloor/tlsfloor.conf
 
 # --- the built unit -----------------------------------------------------

@@ -6,6 +6,7 @@
 # with the new generation; for a bad one RELOADING=1, then READY=1 with
 # STATUS "config reload failed: FILE:LINE: ..." as the error log has it,
 # and the old generation still serving; STOPPING=1 on SIGTERM.
+# shellcheck disable=SC2119
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
