@@ -103,11 +103,12 @@ $MAKE -s -C "$TF_BUILDDIR" distdir distdir="$WORK/src" >"$WORK/distdir.out" 2>&1
 	_dump "$WORK/distdir.out" "make distdir" 20
 	fail "make distdir failed"
 }
-opts=$("$TF_BUILDDIR/config.status" --config | sed "s/'--srcdir=[^']*'//g")
+# (make distcheck's options hold its own --srcdir: the last one wins.)
+opts=$("$TF_BUILDDIR/config.status" --config)
 mkdir "$WORK/b"
 (
 	cd "$WORK/b" &&
-	    eval "\"$WORK/src/configure\" $opts --sysconfdir=/etc" &&
+	    eval "\"$WORK/src/configure\" $opts --srcdir=\"$WORK/src\" --sysconfdir=/etc" &&
 	    $MAKE tlsfloor contrib/tlsfloor.service
 ) >"$WORK/b.out" 2>&1 || {
 	_dump "$WORK/b.out" "configure --sysconfdir=/etc and make" 30
