@@ -20,6 +20,7 @@
 #include "http1.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "privsep.h"
 #include "runtime.h"
 #include "shard.h"
@@ -209,17 +210,17 @@ drop_privileges(struct tf_main *m, char *err, size_t errlen)
 	return check_as_user(m, err, errlen);
 }
 
+/*
+ * auto: one per CPU the process may run on (its affinity mask). Not
+ * uv_cpu_info(), which reads /proc/stat and /proc/cpuinfo: the unit's
+ * ProcSubset=pid hides them, and it would fail to one worker.
+ */
 static unsigned
 worker_count(const struct tf_config *cfg)
 {
-	uv_cpu_info_t *cpus;
-	int n = 1;
-
 	if (cfg->workers > 0)
 		return cfg->workers;
-	if (uv_cpu_info(&cpus, &n) == 0)
-		uv_free_cpu_info(cpus, n);
-	return n > 0 ? (unsigned)n : 1;
+	return uv_available_parallelism();
 }
 
 /* The sockets worker w accepts on for generation rt. */
@@ -312,6 +313,8 @@ rollout_done(void *arg)
 	tf_metrics_set_generation(ro->rt->generation);
 	tf_log_notice("configuration %s reloaded: generation %llu",
 	    ro->m->conf_path, (unsigned long long)ro->rt->generation);
+	tf_notify_ready("generation %llu",
+	    (unsigned long long)ro->rt->generation);
 	while (ro->dropped != NULL) {   /* the workers closed their fds */
 		s = ro->dropped;
 		ro->dropped = s->next;
@@ -363,6 +366,7 @@ reload(struct tf_main *m)
 	char err[1024];
 	int n;
 
+	tf_notify_reloading();
 	rt = load(m->conf_path, m->tickets, err, sizeof(err));
 	if (rt == NULL)
 		goto fail;
@@ -410,6 +414,7 @@ fail_rt:
 fail:
 	tf_metrics_reload(0);
 	tf_log_error("config reload failed: %s", err);
+	tf_notify_ready("config reload failed: %s", err);
 }
 
 /*
@@ -437,6 +442,7 @@ stop(struct tf_main *m, int signum)
 	if (m->stopping)
 		return;
 	m->stopping = 1;
+	tf_notify_stopping();
 	tf_log_notice("signal %d: stopping; requests in flight have %llu ms",
 	    signum, (unsigned long long)m->rt->cfg->shutdown_timeout_ms);
 	for (i = 0; i < TF_ARRAY_SIZE(m->sigs); i++)
@@ -543,6 +549,7 @@ run(struct tf_main *m)
 	free(binds);
 	tf_log_notice("tlsfloor %s started: %u workers, configuration %s",
 	    PACKAGE_VERSION, m->nworkers, m->conf_path);
+	tf_notify_ready("generation 1");
 
 	uv_run(m->loop, UV_RUN_DEFAULT);
 
