@@ -19,6 +19,7 @@
 #include "common.h"
 #include "config.h"
 #include "config_parse.h"
+#include "smtp.h"
 
 #define ARGS_MANY ((unsigned)-1)
 
@@ -522,6 +523,16 @@ close_block(struct parser *p, const struct tf_config_args *a)
 			    "names raises their floor, and the listener's is "
 			    "%s already", l->min_tls == 0x0304 ? "1.3" :
 			    "1.2");
+	/* An SMTP session has no Host header and no SNI that would choose:
+	 * it goes to the upstream, whole. */
+	if (l->protocol == TF_PROTO_SMTP && l->nroutes > 0)
+		return perr_at(p, l->routes[0].where.file,
+		    l->routes[0].where.line, "'route' is not allowed in an "
+		    "smtp listener");
+	if (l->protocol != TF_PROTO_SMTP && l->smtp_hostname != NULL)
+		return perr_at(p, l->smtp_hostname_where.file,
+		    l->smtp_hostname_where.line, "'smtp-hostname' needs "
+		    "'protocol smtp'");
 	p->cur = NO_BLOCK;
 	return 0;
 }
@@ -753,6 +764,37 @@ do_mode(struct parser *p, const struct directive *d,
 }
 
 static int
+do_protocol(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
+{
+	struct tf_listener_conf *l = cur_listener(p);
+
+	if (strcmp(a->argv[1], "http") == 0)
+		l->protocol = TF_PROTO_HTTP;
+	else if (strcmp(a->argv[1], "smtp") == 0)
+		l->protocol = TF_PROTO_SMTP;
+	else
+		return perr(p, "'%s': bad value '%s' (http or smtp)",
+		    d->name, a->argv[1]);
+	return 0;
+}
+
+/* The name goes into SMTP lines as it is: no CR, LF or blank may. */
+static int
+do_smtp_hostname(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
+{
+	struct tf_listener_conf *l = cur_listener(p);
+
+	if (!tf_smtp_valid_host(a->argv[1]))
+		return perr(p, "'%s': bad host name '%s' (letters, digits, "
+		    "'-' and '.')", d->name, a->argv[1]);
+	l->smtp_hostname = tf_xstrdup(a->argv[1]);
+	l->smtp_hostname_where = here(p);
+	return 0;
+}
+
+static int
 do_exempt(struct parser *p, const struct directive *d,
     const struct tf_config_args *a)
 {
@@ -906,6 +948,9 @@ static const struct directive directives[] = {
 	{ "min-tls", do_min_tls, 1, ARGS_MANY, SCOPE_LISTENER, REPEAT,
 	    .off = 0 },
 	{ "mode", do_mode, 1, 1, SCOPE_LISTENER, ONCE, .off = 0 },
+	{ "protocol", do_protocol, 1, 1, SCOPE_LISTENER, ONCE, .off = 0 },
+	{ "smtp-hostname", do_smtp_hostname, 1, 1, SCOPE_LISTENER, ONCE,
+	    .off = 0 },
 	{ "exempt", do_exempt, 1, ARGS_MANY, SCOPE_LISTENER, REPEAT, .off = 0 },
 	{ "ciphers", set_ciphers, 1, ARGS_MANY, SCOPE_LISTENER, ONCE,
 	    .off = LST(ciphers), .where_off = LST(ciphers_where) },
@@ -1078,6 +1123,7 @@ listener_free(struct tf_listener_conf *l)
 	free(l->routes);
 	free(l->upstream_ca);
 	free(l->upstream_sni);
+	free(l->smtp_hostname);
 }
 
 void
