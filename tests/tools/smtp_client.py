@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""SMTP clients for the tests of smtp listeners (t46), each printing one
+JSON object on stdout.
+
+  send PORT TLS BODY    smtplib: EHLO, STARTTLS at TLS 1.2 or 1.3 (the
+                        test CA, server name mail.contoso.test), AUTH,
+                        one message whose content is the file BODY; prints
+                        the TLS version and the replies
+  pre PORT              EHLO and MAIL FROM before STARTTLS
+  inject PORT           "STARTTLS\\r\\nRSET\\r\\n" in one write
+                        (CVE-2011-0411): what comes back in plaintext,
+                        then EHLO under TLS and its reply
+  longline PORT         a 600-octet line: the reply, and whether the
+                        gateway then closed
+  tls-then PORT         STARTTLS, TLS, then EHLO: the reply and whether
+                        the gateway then closed (a failing upstream)
+  idle PORT             greeted, then nothing: what comes and when
+
+The test CA is $SMTP_CA.
+"""
+
+import json
+import os
+import smtplib
+import socket
+import ssl
+import sys
+import time
+
+CA = os.environ.get("SMTP_CA")
+NAME = "mail.contoso.test"
+USER = "device@contoso.test"
+PASSWORD = "printer-secret"
+
+
+def context(version=None):
+    ctx = ssl.create_default_context(cafile=CA)
+    if version:
+        v = getattr(ssl.TLSVersion, "TLSv1_" + version.split(".")[1])
+        ctx.minimum_version = ctx.maximum_version = v
+    return ctx
+
+
+def send(port, version, body_path):
+    with open(body_path, "rb") as f:
+        body = f.read()
+    s = smtplib.SMTP("127.0.0.1", port, local_hostname="printer.lan",
+                     timeout=20)
+    s._host = NAME  # the name TLS verifies
+    out = {"ehlo1": s.ehlo()[0]}
+    out["starttls"] = s.starttls(context=context(version))[0]
+    out["tls"] = s.sock.version()
+    out["auth"] = s.login(USER, PASSWORD)[0]
+    out["refused"] = s.sendmail("scanner@contoso.test",
+                                ["bob@contoso.test"], body)
+    out["quit"] = s.quit()[0]
+    return out
+
+
+class Raw:
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = b""
+
+    def until(self, end, timeout=10):
+        """Reads until the bytes received end with end."""
+        self.s.settimeout(timeout)
+        while not self.buf.endswith(end):
+            d = self.s.recv(4096)
+            if not d:
+                break
+            self.buf += d
+        got, self.buf = self.buf, b""
+        return got.decode("latin-1")
+
+    def more(self, wait):
+        """Whatever else comes within wait seconds; None when closed."""
+        self.s.settimeout(wait)
+        try:
+            d = self.s.recv(4096)
+            return None if d == b"" else d.decode("latin-1")
+        except socket.timeout:
+            return ""
+
+    def send(self, b):
+        self.s.sendall(b)
+
+    def tls(self):
+        self.s = context().wrap_socket(self.s, server_hostname=NAME)
+        return self.s.version()
+
+
+def reply(r):
+    """Reads one whole reply (its last line has a blank after the code)."""
+    text = ""
+    while True:
+        got = r.until(b"\n")
+        text += got
+        last = text.rstrip("\r\n").split("\n")[-1]
+        if got == "" or len(last) < 4 or last[3] != "-":
+            return text
+
+
+def main():
+    mode, port = sys.argv[1], int(sys.argv[2])
+    if mode == "send":
+        out = send(port, sys.argv[3], sys.argv[4])
+    else:
+        r = Raw(port)
+        out = {"greeting": reply(r)}
+        if mode == "pre":
+            r.send(b"EHLO printer.lan\r\n")
+            out["ehlo"] = reply(r)
+            r.send(b"MAIL FROM:<scanner@contoso.test>\r\n")
+            out["mail"] = reply(r)
+            r.send(b"AUTH PLAIN AGRldmljZQBwcmludGVy\r\n")
+            out["auth"] = reply(r)
+            r.send(b"QUIT\r\n")
+            out["quit"] = reply(r)
+            out["after"] = r.more(3)
+        elif mode == "inject":
+            r.send(b"EHLO printer.lan\r\n")
+            out["ehlo"] = reply(r)
+            r.send(b"STARTTLS\r\nRSET\r\n")
+            out["starttls"] = reply(r)
+            out["plaintext_after"] = r.more(0.5)
+            out["tls"] = r.tls()
+            r.send(b"EHLO printer.lan\r\n")
+            out["ehlo_tls"] = reply(r)
+            r.send(b"QUIT\r\n")
+            out["quit"] = reply(r)
+        elif mode == "longline":
+            r.send(b"NOOP " + b"A" * 595 + b"\r\n")
+            out["reply"] = reply(r)
+            out["after"] = r.more(5)
+        elif mode == "tls-then":
+            r.send(b"EHLO printer.lan\r\n")
+            out["ehlo"] = reply(r)
+            r.send(b"STARTTLS\r\n")
+            out["starttls"] = reply(r)
+            out["tls"] = r.tls()
+            r.send(b"EHLO printer.lan\r\n")
+            out["reply"] = reply(r)
+            out["after"] = r.more(5)
+        elif mode == "idle":
+            t = time.monotonic()
+            out["reply"] = reply(r)
+            out["seconds"] = round(time.monotonic() - t, 1)
+            out["after"] = r.more(5)
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
