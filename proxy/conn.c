@@ -122,6 +122,17 @@ drain(struct tf_conn *c)
 	c->again = 1;
 }
 
+/* Borrows both client buffers for bytes the gateway writes itself. 0, or
+ * -1 when out of memory: the connection was closed. */
+static int
+client_hold(struct tf_conn *c)
+{
+	if (tf_leg_hold(&c->client) == 0)
+		return 0;
+	tf_conn_close(c, "out of memory");
+	return -1;
+}
+
 static int
 is_smtp(const struct tf_conn *c)
 {
@@ -307,10 +318,8 @@ retry_fresh(struct tf_conn *c)
 static int
 smtp_start(struct tf_conn *c)
 {
-	if (tf_leg_hold(&c->client) != 0) {
-		tf_conn_close(c, "out of memory");
+	if (client_hold(c) != 0)
 		return -1;
-	}
 	/* A dialogue of small lines: each reply must go at once. */
 	tf_leg_nodelay(&c->client);
 	TF_ASSERT(tf_smtp_greet(&c->client.out, c->l->smtp_host) == 0);
@@ -326,10 +335,8 @@ smtp_start(struct tf_conn *c)
 static int
 smtp_dialogue(struct tf_conn *c)
 {
-	if (tf_leg_hold(&c->client) != 0) {
-		tf_conn_close(c, "out of memory");
+	if (client_hold(c) != 0)
 		return -1;
-	}
 	switch (tf_smtp_serve(&c->client.in, &c->client.out,
 	    c->l->smtp_host)) {
 	case TF_SMTP_TLS:
@@ -599,10 +606,8 @@ refuse(struct tf_conn *c)
 		0x46 };
 
 	tf_buf_consume(&c->client.in, tf_buf_len(&c->client.in));
-	if (tf_leg_hold(&c->client) != 0) {
-		tf_conn_close(c, "out of memory");
+	if (client_hold(c) != 0)
 		return;
-	}
 	if (tf_buf_append(&c->client.out, alert, sizeof(alert)) != 0)
 		abort(); /* the buffer is empty and large */
 	drain(c);
@@ -674,10 +679,8 @@ peek_first_bytes(struct tf_conn *c)
 		/* A TLS record starts 0x16; this is someone's HTTP. */
 		tf_record_not_tls(&c->peer);
 		tf_buf_consume(in, n);
-		if (tf_leg_hold(&c->client) != 0) {
-			tf_conn_close(c, "out of memory");
+		if (client_hold(c) != 0)
 			return -1;
-		}
 		if (tf_buf_append(&c->client.out, not_tls,
 		    sizeof(not_tls) - 1) != 0)
 			abort(); /* the buffer is empty and large */
