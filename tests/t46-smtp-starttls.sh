@@ -242,50 +242,33 @@ assert_eq "$(tf_metric 'tlsfloor_legacy_clients_total{listener="mail",offered="T
 stop_tlsfloor
 
 note "configuration errors"
+# check_conf_error ERE WHAT LINE...: a listener with each LINE from its
+# third line on must fail -t with ERE.
 check_conf_error() {
-	mk_conf -n "$WORK/bad.conf"
+	_ere=$1
+	_what=$2
+	shift 2
+	{
+		echo "listener mail {"
+		echo "    bind 127.0.0.1:0"
+		for _l; do
+			echo "    $_l"
+		done
+		echo "    cert @PKI@/gateway-ecdsa.pem @PKI@/gateway-ecdsa.key"
+		echo "    upstream localhost:587"
+		echo "    upstream-ca @PKI@/ca.pem"
+		echo "}"
+	} | mk_conf -n "$WORK/bad.conf"
 	run_cmd -s 1 "$TF_BIN" -t -c "$WORK/bad.conf"
-	assert_match "$(cat "$CMD_ERR")" "$1" "$2"
+	assert_match "$(cat "$CMD_ERR")" "$_ere" "$_what"
 }
-check_conf_error "bad.conf:6: 'protocol': bad value 'smtps' \\(http or smtp\\)" \
-    "a bad protocol" <<EOF
-listener mail {
-    bind 127.0.0.1:0
-    cert @PKI@/gateway-ecdsa.pem @PKI@/gateway-ecdsa.key
-    upstream localhost:587
-    upstream-ca @PKI@/ca.pem
-    protocol smtps
-}
-EOF
+check_conf_error "bad.conf:3: 'protocol': bad value 'smtps' \\(http or smtp\\)" \
+    "a bad protocol" "protocol smtps"
 check_conf_error "bad.conf:3: 'route' is not allowed in an smtp listener" \
-    "a route in an smtp listener" <<EOF
-listener mail {
-    bind 127.0.0.1:0
-    route a.contoso.test localhost:25
-    cert @PKI@/gateway-ecdsa.pem @PKI@/gateway-ecdsa.key
-    upstream localhost:587
-    upstream-ca @PKI@/ca.pem
-    protocol smtp
-}
-EOF
+    "a route in an smtp listener" "route a.contoso.test localhost:25" \
+    "protocol smtp"
 check_conf_error "bad.conf:3: 'smtp-hostname' needs 'protocol smtp'" \
-    "smtp-hostname in an http listener" <<EOF
-listener edge {
-    bind 127.0.0.1:0
-    smtp-hostname relay.contoso.test
-    cert @PKI@/gateway-ecdsa.pem @PKI@/gateway-ecdsa.key
-    upstream localhost:443
-    upstream-ca @PKI@/ca.pem
-}
-EOF
+    "smtp-hostname in an http listener" "smtp-hostname relay.contoso.test"
 check_conf_error "bad.conf:3: 'smtp-hostname': bad host name" \
-    "a host name that is none" <<EOF
-listener mail {
-    protocol smtp
-    smtp-hostname "relay contoso"
-    bind 127.0.0.1:0
-    cert @PKI@/gateway-ecdsa.pem @PKI@/gateway-ecdsa.key
-    upstream localhost:587
-    upstream-ca @PKI@/ca.pem
-}
-EOF
+    "a host name that is none" 'smtp-hostname "relay contoso"' \
+    "protocol smtp"

@@ -101,52 +101,53 @@ def reply(r):
             return text
 
 
+EHLO = b"EHLO printer.lan\r\n"
+
+# Each raw mode: steps of (key, what, arg). "say" sends arg and keeps the
+# reply under key, "more" keeps what else comes within arg seconds (None:
+# the gateway closed), "tls" starts TLS and keeps its version.
+MODES = {
+    "pre": [("ehlo", "say", EHLO),
+            ("mail", "say", b"MAIL FROM:<scanner@contoso.test>\r\n"),
+            ("auth", "say", b"AUTH PLAIN AGRldmljZQBwcmludGVy\r\n"),
+            ("quit", "say", b"QUIT\r\n"),
+            ("after", "more", 3)],
+    "inject": [("ehlo", "say", EHLO),
+               ("starttls", "say", b"STARTTLS\r\nRSET\r\n"),
+               ("plaintext_after", "more", 0.5),
+               ("tls", "tls", None),
+               ("ehlo_tls", "say", EHLO),
+               ("quit", "say", b"QUIT\r\n")],
+    "longline": [("reply", "say", b"NOOP " + b"A" * 595 + b"\r\n"),
+                 ("after", "more", 5)],
+    "tls-then": [("ehlo", "say", EHLO),
+                 ("starttls", "say", b"STARTTLS\r\n"),
+                 ("tls", "tls", None),
+                 ("reply", "say", EHLO),
+                 ("after", "more", 5)],
+}
+
+
 def main():
     mode, port = sys.argv[1], int(sys.argv[2])
     if mode == "send":
-        out = send(port, sys.argv[3], sys.argv[4])
-    else:
-        r = Raw(port)
-        out = {"greeting": reply(r)}
-        if mode == "pre":
-            r.send(b"EHLO printer.lan\r\n")
-            out["ehlo"] = reply(r)
-            r.send(b"MAIL FROM:<scanner@contoso.test>\r\n")
-            out["mail"] = reply(r)
-            r.send(b"AUTH PLAIN AGRldmljZQBwcmludGVy\r\n")
-            out["auth"] = reply(r)
-            r.send(b"QUIT\r\n")
-            out["quit"] = reply(r)
-            out["after"] = r.more(3)
-        elif mode == "inject":
-            r.send(b"EHLO printer.lan\r\n")
-            out["ehlo"] = reply(r)
-            r.send(b"STARTTLS\r\nRSET\r\n")
-            out["starttls"] = reply(r)
-            out["plaintext_after"] = r.more(0.5)
-            out["tls"] = r.tls()
-            r.send(b"EHLO printer.lan\r\n")
-            out["ehlo_tls"] = reply(r)
-            r.send(b"QUIT\r\n")
-            out["quit"] = reply(r)
-        elif mode == "longline":
-            r.send(b"NOOP " + b"A" * 595 + b"\r\n")
-            out["reply"] = reply(r)
-            out["after"] = r.more(5)
-        elif mode == "tls-then":
-            r.send(b"EHLO printer.lan\r\n")
-            out["ehlo"] = reply(r)
-            r.send(b"STARTTLS\r\n")
-            out["starttls"] = reply(r)
-            out["tls"] = r.tls()
-            r.send(b"EHLO printer.lan\r\n")
-            out["reply"] = reply(r)
-            out["after"] = r.more(5)
-        elif mode == "idle":
-            t = time.monotonic()
-            out["reply"] = reply(r)
-            out["seconds"] = round(time.monotonic() - t, 1)
-            out["after"] = r.more(5)
+        print(json.dumps(send(port, sys.argv[3], sys.argv[4])))
+        return 0
+    r = Raw(port)
+    out = {"greeting": reply(r)}
+    if mode == "idle":
+        t = time.monotonic()
+        out["reply"] = reply(r)
+        out["seconds"] = round(time.monotonic() - t, 1)
+        out["after"] = r.more(5)
+    for key, what, arg in MODES.get(mode, []):
+        if what == "say":
+            r.send(arg)
+            out[key] = reply(r)
+        elif what == "more":
+            out[key] = r.more(arg)
+        else:
+            out[key] = r.tls()
     print(json.dumps(out))
     return 0
 
