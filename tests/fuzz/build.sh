@@ -87,7 +87,7 @@ for f in api http llhttp; do
 done
 # Every module but main.c: the pump driver runs the connection core.
 for f in acceptor addr admin buf common config config_parse conn exchange \
-    fingerprints hello http1 json leg log mcache metrics pool proxyproto \
+    fingerprints hello http1 json leg log mcache metrics ocsp pool proxyproto \
     record runtime shard sockets tickets tls upstream worker; do
 	# shellcheck disable=SC2086
 	cc_obj "$P/$f.c" "$TMP/$f.o" $WARN $CPPFLAGS
