@@ -12,6 +12,8 @@
 #     client gets 421 after handshake-timeout
 #   - "STARTTLS\r\nRSET\r\n" in one write (CVE-2011-0411): RSET is neither
 #     answered in plaintext nor seen by the origin after TLS
+#   - behind a load balancer (proxy-protocol on) the PROXY header comes
+#     before the greeting, and its client is the record's
 #   - an upstream without STARTTLS, and a dead one: 421 to the client
 #     over its TLS, counted in upstream_errors
 #   - metrics count the handshakes by version and the legacy clients
@@ -56,12 +58,14 @@ $(smtp_listener audit "$SMTP_PORT" "mode audit")
 $(smtp_listener nostls "$NOSTLS_PORT")
 $(smtp_listener dead "$DEAD_PORT" "handshake-timeout 1s" \
     "smtp-hostname relay.contoso.test")
+$(smtp_listener lb "$SMTP_PORT" "proxy-protocol on")
 EOF
 start_tlsfloor "$WORK/t46.conf"
 MAIL_PORT=$TF_PORT
 AUDIT_PORT=$TF_PORT2
 NOSTLS_GW=$TF_PORT3
 DEAD_GW=$TF_PORT4
+LB_PORT=$TF_PORT5
 tf_metrics_url
 
 # json_of FILE EXPR: EXPR over the JSON object in FILE.
@@ -204,6 +208,18 @@ assert_match "$(json_of "$WORK/inject.json" "d['ehlo_tls']")" '^250-origin\.test
 wait_lines "$WORK/o.sessions" $((sessions0 + 1))
 assert_eq "$(tail -n 1 "$WORK/o.sessions" | jget "[c[0] for c in d['commands']]")" \
     '["EHLO", "STARTTLS", "EHLO", "QUIT"]' "what the origin was sent"
+
+note "behind a load balancer: the PROXY header, then the greeting"
+SMTP_PROXY="PROXY TCP4 192.0.2.9 127.0.0.1 40001 587"
+export SMTP_PROXY
+run_cmd $SMTP_CLIENT inject "$LB_PORT"
+unset SMTP_PROXY
+assert_match "$(jget "d['ehlo_tls']" <"$CMD_OUT")" '^250-origin\.test' \
+    "a session after a PROXY header"
+wait_for 5 grep -q '"listener":"lb"' "$TF_ACCESS" ||
+    fail "no smtp_session record for the lb listener"
+assert_eq "$(grep '"listener":"lb"' "$TF_ACCESS" | jget "[d['client_ip'], d['client_port']]")" \
+    '["192.0.2.9", 40001]' "the load balancer's client in the record"
 
 note "an upstream without STARTTLS, and a dead one: 421"
 run_cmd $SMTP_CLIENT tls-then "$NOSTLS_GW"

@@ -16,7 +16,8 @@ JSON object on stdout.
                         the gateway then closed (a failing upstream)
   idle PORT             greeted, then nothing: what comes and when
 
-The test CA is $SMTP_CA.
+The test CA is $SMTP_CA. With $SMTP_PROXY set, the raw modes send it
+first and CRLF, as a load balancer sends its PROXY protocol v1 header.
 """
 
 import json
@@ -134,6 +135,8 @@ def main():
         print(json.dumps(send(port, sys.argv[3], sys.argv[4])))
         return 0
     r = Raw(port)
+    if os.environ.get("SMTP_PROXY"):
+        r.send(os.environ["SMTP_PROXY"].encode() + b"\r\n")
     out = {"greeting": reply(r)}
     if mode == "idle":
         t = time.monotonic()
