@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@
 #include "common.h"
 #include "config.h"
 #include "config_parse.h"
+#include "smtp.h"
 
 #define ARGS_MANY ((unsigned)-1)
 
@@ -62,6 +64,7 @@ struct directive {
 	unsigned repeatable;    /* ONCE or REPEAT */
 	size_t off;             /* field for the generic handlers */
 	size_t where_off;       /* its struct tf_where; 0: none */
+	const char *const *choices; /* set_choice: the words, in enum order */
 };
 
 /* Errors at the line being parsed, or at a given place; both return -1. */
@@ -249,6 +252,34 @@ set_path(struct parser *p, const struct directive *d,
 	*field = tf_config_parse_path(&p->cp, a->argv[1]);
 	set_where(p, d);
 	return 0;
+}
+
+/*
+ * One word out of d->choices (NULL-terminated, in the order of the enum
+ * the field is), stored as its index.
+ */
+static int
+set_choice(struct parser *p, const struct directive *d,
+    const struct tf_config_args *a)
+{
+	int *field = (int *)(target(p, d) + d->off);
+	char list[128] = "";
+	size_t n = 0;
+	int i;
+
+	for (i = 0; d->choices[i] != NULL; i++) {
+		if (strcmp(a->argv[1], d->choices[i]) == 0) {
+			*field = i;
+			set_where(p, d);
+			return 0;
+		}
+	}
+	for (i = 0; d->choices[i] != NULL && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+		    i == 0 ? "" : d->choices[i + 1] != NULL ? ", " : " or ",
+		    d->choices[i]);
+	return perr(p, "'%s': bad value '%s' (%s)", d->name, a->argv[1],
+	    list);
 }
 
 /* Durations that must be positive: a zero timeout would fire at once. */
@@ -522,6 +553,16 @@ close_block(struct parser *p, const struct tf_config_args *a)
 			    "names raises their floor, and the listener's is "
 			    "%s already", l->min_tls == 0x0304 ? "1.3" :
 			    "1.2");
+	/* An SMTP session has no Host header and no SNI that would choose:
+	 * it goes to the upstream, whole. */
+	if (l->protocol == TF_PROTO_SMTP && l->nroutes > 0)
+		return perr_at(p, l->routes[0].where.file,
+		    l->routes[0].where.line, "'route' is not allowed in an "
+		    "smtp listener");
+	if (l->protocol != TF_PROTO_SMTP && l->smtp_hostname != NULL)
+		return perr_at(p, l->smtp_hostname_where.file,
+		    l->smtp_hostname_where.line, "'smtp-hostname' needs "
+		    "'protocol smtp'");
 	p->cur = NO_BLOCK;
 	return 0;
 }
@@ -745,19 +786,18 @@ do_min_tls(struct parser *p, const struct directive *d,
 	return 0;
 }
 
+/* The name goes into SMTP lines as it is: no CR, LF or blank may. */
 static int
-do_mode(struct parser *p, const struct directive *d,
+do_smtp_hostname(struct parser *p, const struct directive *d,
     const struct tf_config_args *a)
 {
 	struct tf_listener_conf *l = cur_listener(p);
 
-	if (strcmp(a->argv[1], "enforce") == 0)
-		l->mode = TF_MODE_ENFORCE;
-	else if (strcmp(a->argv[1], "audit") == 0)
-		l->mode = TF_MODE_AUDIT;
-	else
-		return perr(p, "'%s': bad value '%s' (enforce or audit)",
-		    d->name, a->argv[1]);
+	if (!tf_smtp_valid_host(a->argv[1]))
+		return perr(p, "'%s': bad host name '%s' (letters, digits, "
+		    "'-' and '.')", d->name, a->argv[1]);
+	l->smtp_hostname = tf_xstrdup(a->argv[1]);
+	l->smtp_hostname_where = here(p);
 	return 0;
 }
 
@@ -877,6 +917,13 @@ do_max_header_size(struct parser *p, const struct directive *d,
 	return 0;
 }
 
+/* The words of set_choice's directives, in their enums' order. */
+static const char *const modes[] = { "enforce", "audit", NULL };
+static const char *const protocols[] = { "http", "smtp", NULL };
+_Static_assert(TF_MODE_AUDIT == 1 && TF_PROTO_SMTP == 1 &&
+    sizeof(enum tf_mode) == sizeof(int) &&
+    sizeof(enum tf_protocol) == sizeof(int), "set_choice stores ints");
+
 #define CFG(f) offsetof(struct tf_config, f)
 #define LST(f) offsetof(struct tf_listener_conf, f)
 
@@ -912,7 +959,12 @@ static const struct directive directives[] = {
 	{ "ocsp-file", do_ocsp_file, 1, 1, SCOPE_LISTENER, REPEAT, .off = 0 },
 	{ "min-tls", do_min_tls, 1, ARGS_MANY, SCOPE_LISTENER, REPEAT,
 	    .off = 0 },
-	{ "mode", do_mode, 1, 1, SCOPE_LISTENER, ONCE, .off = 0 },
+	{ "mode", set_choice, 1, 1, SCOPE_LISTENER, ONCE,
+	    .off = LST(mode), .choices = modes },
+	{ "protocol", set_choice, 1, 1, SCOPE_LISTENER, ONCE,
+	    .off = LST(protocol), .choices = protocols },
+	{ "smtp-hostname", do_smtp_hostname, 1, 1, SCOPE_LISTENER, ONCE,
+	    .off = 0 },
 	{ "exempt", do_exempt, 1, ARGS_MANY, SCOPE_LISTENER, REPEAT, .off = 0 },
 	{ "ciphers", set_ciphers, 1, ARGS_MANY, SCOPE_LISTENER, ONCE,
 	    .off = LST(ciphers), .where_off = LST(ciphers_where) },
@@ -1085,6 +1137,7 @@ listener_free(struct tf_listener_conf *l)
 	free(l->routes);
 	free(l->upstream_ca);
 	free(l->upstream_sni);
+	free(l->smtp_hostname);
 }
 
 void

@@ -30,6 +30,12 @@ enum tf_mode {
 	TF_MODE_AUDIT,
 };
 
+/* What a listener speaks before TLS and in it. */
+enum tf_protocol {
+	TF_PROTO_HTTP = 0,      /* HTTPS: TLS at once, HTTP/1.1 inside */
+	TF_PROTO_SMTP,          /* SMTP up to STARTTLS, then a relay */
+};
+
 /* A log destination: stderr (error-log only), syslog, off, or a path. */
 enum tf_log_kind {
 	TF_LOG_FILE = 0,
@@ -104,6 +110,9 @@ struct tf_sni_floor_conf {
 struct tf_listener_conf {
 	char *name;
 	struct tf_where where;          /* the 'listener' line */
+	enum tf_protocol protocol;      /* default http */
+	char *smtp_hostname;            /* NULL: the first cert's name */
+	struct tf_where smtp_hostname_where;
 
 	struct tf_bind_conf *binds;
 	size_t nbinds;

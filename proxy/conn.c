@@ -22,6 +22,7 @@
 #include "pool.h"
 #include "proxyproto.h"
 #include "runtime.h"
+#include "smtp.h"
 #include "tls.h"
 
 #define DRAIN_TIMEOUT_MS 5000  /* last bytes to a client that won't read */
@@ -121,6 +122,46 @@ drain(struct tf_conn *c)
 	c->again = 1;
 }
 
+/* Borrows both client buffers for bytes the gateway writes itself. 0, or
+ * -1 when out of memory: the connection was closed. */
+static int
+client_hold(struct tf_conn *c)
+{
+	if (tf_leg_hold(&c->client) == 0)
+		return 0;
+	tf_conn_close(c, "out of memory");
+	return -1;
+}
+
+static int
+is_smtp(const struct tf_conn *c)
+{
+	return c->l->conf->protocol == TF_PROTO_SMTP;
+}
+
+/*
+ * An SMTP session's upstream could not be opened: the client, whose
+ * TLS is up and who waits to be answered, is told so (RFC 5321 3.8: 421
+ * before closing) and the connection closes.
+ */
+static void
+smtp_unavailable(struct tf_conn *c, int reason)
+{
+	static const char no_starttls[] =
+	    "421 4.7.0 upstream does not offer STARTTLS\r\n";
+	static const char unavailable[] =
+	    "421 4.4.0 upstream unavailable, try again later\r\n";
+
+	tf_buf_consume(&c->x.to_client, tf_buf_len(&c->x.to_client));
+	if (reason == TF_M_UP_NO_STARTTLS)
+		TF_ASSERT(tf_buf_append(&c->x.to_client, no_starttls,
+		    sizeof(no_starttls) - 1) == 0);
+	else
+		TF_ASSERT(tf_buf_append(&c->x.to_client, unavailable,
+		    sizeof(unavailable) - 1) == 0);
+	drain(c);
+}
+
 /*
  * The upstream could not be reached, failed or timed out: counted and
  * logged; the request in flight is answered with status (502, 504) unless
@@ -140,6 +181,8 @@ upstream_failed(struct tf_conn *c, int status, int reason, const char *why)
 		    "The upstream server did not answer in time." :
 		    "The upstream server could not be reached.");
 		drain(c);
+	} else if (is_smtp(c) && c->st == TF_CONN_ST_TUNNEL) {
+		smtp_unavailable(c, reason);
 	}
 	upstream_drop(c, 0);
 	c->again = 1;
@@ -160,7 +203,7 @@ attach(struct tf_conn *c, struct tf_leg *leg)
 	tf_leg_set_owner(leg, leg_cb, c);
 	strncpy(c->x.upstream_tls, tf_tls_version(leg->tls),
 	    sizeof(c->x.upstream_tls) - 1);
-	if (c->x.active)
+	if (c->x.active || c->st == TF_CONN_ST_TUNNEL)
 		upstream_timer(c);
 	c->again = 1;
 }
@@ -265,6 +308,98 @@ retry_fresh(struct tf_conn *c)
 	return 1;
 }
 
+/* --- SMTP before STARTTLS ------------------------------------------------ */
+
+/*
+ * protocol smtp: the greeting, once a PROXY header (if any) is read. The
+ * dialogue before STARTTLS runs in the client leg's own buffers, in
+ * plaintext. Returns 0, or -1 when the connection was closed.
+ */
+static int
+smtp_start(struct tf_conn *c)
+{
+	if (client_hold(c) != 0)
+		return -1;
+	/* A dialogue of small lines: each reply must go at once. */
+	tf_leg_nodelay(&c->client);
+	TF_ASSERT(tf_smtp_greet(&c->client.out, c->l->smtp_host) == 0);
+	c->st = TF_CONN_ST_SMTP;
+	return 0;
+}
+
+/*
+ * Answers the client's commands. Returns 0 once STARTTLS was answered
+ * (what the client sends next is TLS), else -1: wait for more, or the
+ * connection ends.
+ */
+static int
+smtp_dialogue(struct tf_conn *c)
+{
+	if (client_hold(c) != 0)
+		return -1;
+	switch (tf_smtp_serve(&c->client.in, &c->client.out,
+	    c->l->smtp_host)) {
+	case TF_SMTP_TLS:
+		/* The TLS handshake gets a handshake-timeout of its own. */
+		set_timer(c, TF_CONN_TM_HANDSHAKE,
+		    c->l->conf->handshake_timeout_ms);
+		c->st = TF_CONN_ST_PEEK;
+		return 0;
+	case TF_SMTP_QUIT:
+		drain(c);
+		return -1;
+	case TF_SMTP_TOO_LONG:
+		tf_log_info("conn %llu: %s: SMTP command line too long",
+		    (unsigned long long)c->id, c->ip);
+		drain(c);
+		return -1;
+	case TF_SMTP_MORE:
+		break;
+	}
+	if (c->client.eof)
+		tf_conn_close(c, "client closed before STARTTLS");
+	return -1;
+}
+
+/* The dialogue before STARTTLS took longer than handshake-timeout. */
+static void
+smtp_timeout(struct tf_conn *c)
+{
+	static const char msg[] = "421 4.4.2 timeout, closing connection\r\n";
+
+	tf_log_info("conn %llu: %s: no STARTTLS within handshake-timeout",
+	    (unsigned long long)c->id, c->ip);
+	if (tf_leg_hold(&c->client) == 0 &&
+	    tf_buf_space(&c->client.out) >= sizeof(msg)) {
+		tf_buf_compact(&c->client.out);
+		TF_ASSERT(tf_buf_append(&c->client.out, msg,
+		    sizeof(msg) - 1) == 0);
+	}
+	drain(c);
+}
+
+/*
+ * An SMTP session's client handshake is done: its upstream opens (the
+ * SMTP prologue, then TLS: upstream.c) and from then on bytes go both
+ * ways, as in a tunnel. The client's next bytes, its EHLO under TLS, wait
+ * in cplain meanwhile. An SMTP upstream connection never comes from the
+ * pool nor goes to it: each session starts with its own greeting.
+ */
+static void
+smtp_relay(struct tf_conn *c)
+{
+	c->st = TF_CONN_ST_TUNNEL;
+	set_timer(c, TF_CONN_TM_NONE, 0);
+	if (tf_exchange_alloc(&c->x) != 0) {
+		tf_log_error("conn %llu: out of memory",
+		    (unsigned long long)c->id);
+		tf_conn_close(c, "out of memory");
+		return;
+	}
+	upstream_open(c, 0);
+	c->again = 1;
+}
+
 /* --- timers -------------------------------------------------------------- */
 
 static void
@@ -289,6 +424,11 @@ timer_cb(uv_timer_t *t)
 	c->timer_kind = TF_CONN_TM_NONE;
 	switch (kind) {
 	case TF_CONN_TM_HANDSHAKE:
+		if (c->st == TF_CONN_ST_SMTP) {
+			smtp_timeout(c);
+			tf_conn_pump(c);
+			break;
+		}
 		handshake_failed(c, "timeout");
 		tf_conn_close(c, "handshake timeout");
 		break;
@@ -466,10 +606,8 @@ refuse(struct tf_conn *c)
 		0x46 };
 
 	tf_buf_consume(&c->client.in, tf_buf_len(&c->client.in));
-	if (tf_leg_hold(&c->client) != 0) {
-		tf_conn_close(c, "out of memory");
+	if (client_hold(c) != 0)
 		return;
-	}
 	if (tf_buf_append(&c->client.out, alert, sizeof(alert)) != 0)
 		abort(); /* the buffer is empty and large */
 	drain(c);
@@ -530,14 +668,19 @@ peek_first_bytes(struct tf_conn *c)
 
 	if (n == 0)
 		return TF_TLS_AGAIN;
+	if (is_smtp(c) && p[0] != 0x16 && !(p[0] & 0x80)) {
+		/* After "220 Ready to start TLS" only TLS may come. */
+		tf_log_info("conn %llu: %s: no TLS after STARTTLS",
+		    (unsigned long long)c->id, c->ip);
+		tf_conn_close(c, "no TLS after STARTTLS");
+		return -1;
+	}
 	if (p[0] >= 'A' && p[0] <= 'Z') {
 		/* A TLS record starts 0x16; this is someone's HTTP. */
 		tf_record_not_tls(&c->peer);
 		tf_buf_consume(in, n);
-		if (tf_leg_hold(&c->client) != 0) {
-			tf_conn_close(c, "out of memory");
+		if (client_hold(c) != 0)
 			return -1;
-		}
 		if (tf_buf_append(&c->client.out, not_tls,
 		    sizeof(not_tls) - 1) != 0)
 			abort(); /* the buffer is empty and large */
@@ -607,8 +750,15 @@ client_handshake(struct tf_conn *c)
 		if (c->l->conf->proxy_protocol &&
 		    read_proxy_header(c) != 0)
 			return;
-		c->st = TF_CONN_ST_PEEK;
+		if (is_smtp(c)) {
+			if (smtp_start(c) != 0)
+				return;
+		} else {
+			c->st = TF_CONN_ST_PEEK;
+		}
 	}
+	if (c->st == TF_CONN_ST_SMTP && smtp_dialogue(c) != 0)
+		return;
 	if (c->st == TF_CONN_ST_PEEK) {
 		r = peek_first_bytes(c);
 		if (r < 0)
@@ -662,6 +812,10 @@ client_handshake(struct tf_conn *c)
 		TF_METRIC_INC(c->l->m, handshakes[vi]);
 	if (vi >= 0 && tf_tls_resumed(c->client.tls))
 		TF_METRIC_INC(c->l->m, handshakes_resumed[vi]);
+	if (is_smtp(c)) {
+		smtp_relay(c);
+		return;
+	}
 	/* The first request head must come within header-timeout. */
 	set_timer(c, TF_CONN_TM_HEADER, c->l->conf->header_timeout_ms);
 	c->again = 1;
@@ -865,8 +1019,9 @@ proxy_upstream(struct tf_conn *c)
 }
 
 /*
- * After a 101 (WebSocket): raw bytes both ways. It ends, after what one
- * side sent has been passed on, when that side closes.
+ * After a 101 (WebSocket), or in an SMTP session: raw bytes both ways. It
+ * ends, after what one side sent has been passed on, when that side
+ * closes.
  */
 static void
 proxy_tunnel(struct tf_conn *c)
@@ -877,6 +1032,13 @@ proxy_tunnel(struct tf_conn *c)
 	r = tf_leg_decrypt(&c->client, &c->x.cplain);
 	if (r == TF_TLS_ERROR) {
 		tf_conn_close(c, "client TLS error in tunnel");
+		return;
+	}
+	if (c->up != TF_CONN_UP_READY) {
+		/* An SMTP upstream still opening: the client's bytes wait,
+		 * unless it is gone. */
+		if (c->client.eof)
+			drain(c);
 		return;
 	}
 	tf_exchange_tunnel(&c->x);
@@ -1027,6 +1189,9 @@ tf_conn_close(struct tf_conn *c, const char *why)
 {
 	if (c->st == TF_CONN_ST_CLOSED)
 		return;
+	if (is_smtp(c) && c->established)
+		tf_exchange_session_record(&c->x,
+		    uv_now(c->set->loop) - c->start_ms);
 	upstream_release(c);
 	c->st = TF_CONN_ST_CLOSED;
 	TAILQ_REMOVE(&c->set->list, c, link);
@@ -1040,6 +1205,10 @@ tf_conn_close(struct tf_conn *c, const char *why)
 void
 tf_conn_stop(struct tf_conn *c)
 {
+	/* An SMTP session is a request in flight: cut, a device would send
+	 * its message again. It ends within shutdown-timeout. */
+	if (is_smtp(c) && c->st == TF_CONN_ST_TUNNEL)
+		return;
 	if (!c->x.active || c->st < TF_CONN_ST_PROXYING)
 		tf_conn_close(c, "stopping");
 }
@@ -1080,6 +1249,8 @@ tf_conn_start(struct tf_conn *c, const struct sockaddr *sa)
 	memcpy(&c->addr, sa, sa->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	tf_addr_format(sa, c->ip, sizeof(c->ip), &c->peer.client_port);
+	c->start_ms = uv_now(c->set->loop);
+	/* With protocol smtp, the dialogue up to STARTTLS has this one. */
 	set_timer(c, TF_CONN_TM_HANDSHAKE, lc->handshake_timeout_ms);
 	tf_conn_pump(c);
 }

@@ -7,11 +7,13 @@
  * Lifecycle (st), in order, each state left only forwards:
  *
  *   ACCEPTED   set up; with proxy-protocol on, the PROXY header comes
+ *   SMTP       protocol smtp: greeted, commands answered up to STARTTLS
  *   PEEK       the first bytes: a TLS record, an SSLv2 hello, plain HTTP
  *   HELLO      TLS records go to BoringSSL until it shows the hello
  *   HANDSHAKE  the hello was decided on: the rest of the handshake
  *   PROXYING   requests and responses
- *   TUNNEL     after a 101: raw bytes both ways
+ *   TUNNEL     after a 101, or an SMTP session's handshake: raw bytes
+ *              both ways (SMTP: once the upstream is open)
  *   DRAINING   what is queued for the client goes out, then close
  *   CLOSED     handles closing; freed when the last one is closed
  */
@@ -39,6 +41,7 @@ struct tf_target;
 
 enum tf_conn_state {
 	TF_CONN_ST_ACCEPTED = 0,
+	TF_CONN_ST_SMTP,
 	TF_CONN_ST_PEEK,
 	TF_CONN_ST_HELLO,
 	TF_CONN_ST_HANDSHAKE,
@@ -111,6 +114,7 @@ struct tf_conn {
 	unsigned pinned : 1;            /* NTLM/Negotiate: the upstream leg
 	                                   is this client's until it closes */
 	size_t sent;                    /* replay: bytes of x.to_up sent */
+	uint64_t start_ms;              /* started (loop time), for records */
 
 	struct tf_leg client;
 	struct tf_leg *upstream;        /* UP_READY: the upstream leg */

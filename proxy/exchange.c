@@ -149,6 +149,24 @@ tf_exchange_idempotent(const struct tf_exchange *x)
 	}
 }
 
+/* The fields a request's record and an SMTP session's have in common. */
+static void
+access_init(const struct tf_exchange *x, struct tf_access *a,
+    uint64_t duration_ms)
+{
+	memset(a, 0, sizeof(*a));
+	a->tls_version = tf_tls_version(x->client_tls);
+	a->cipher = tf_tls_cipher(x->client_tls);
+	a->sni = x->sni;
+	a->ja4 = x->ja4;
+	a->bytes_in = x->req_bytes;
+	a->bytes_out = x->resp_bytes;
+	a->upstream = x->target->name;
+	a->upstream_tls = x->upstream_tls[0] ? x->upstream_tls : NULL;
+	a->duration_ms = duration_ms;
+	a->legacy = x->legacy;
+}
+
 /* Writes the access record of the exchange in flight, then forgets it. */
 static void
 record(struct tf_exchange *x, uint64_t now, int status)
@@ -162,22 +180,12 @@ record(struct tf_exchange *x, uint64_t now, int status)
 	x->active = 0;
 	info = &x->ws->info;
 	tf_tls_iis_crypt(x->client_tls, proto, cipher, hash, kx);
-	memset(&a, 0, sizeof(a));
-	a.tls_version = tf_tls_version(x->client_tls);
-	a.cipher = tf_tls_cipher(x->client_tls);
-	a.sni = x->sni;
-	a.ja4 = x->ja4;
+	access_init(x, &a, now - x->req_start);
 	a.method = info->method;
 	a.host = info->has_host ? info->host : NULL;
 	a.path = info->path;
 	a.user_agent = info->user_agent[0] ? info->user_agent : NULL;
 	a.status = status;
-	a.bytes_in = x->req_bytes;
-	a.bytes_out = x->resp_bytes;
-	a.upstream = x->target->name;
-	a.upstream_tls = x->upstream_tls[0] ? x->upstream_tls : NULL;
-	a.duration_ms = now - x->req_start;
-	a.legacy = x->legacy;
 	a.crypt_protocol = proto;
 	a.crypt_cipher = cipher;
 	a.crypt_hash = hash;
@@ -347,9 +355,10 @@ tf_exchange_upstream_gone(struct tf_exchange *x, int keep_request)
 	tf_http_reset(&x->ws->resp);
 }
 
-/* Moves what fits from one plaintext buffer to another. */
+/* Moves what fits from one plaintext buffer to another; adds the bytes
+ * moved to *count. */
 static void
-move_bytes(struct tf_buf *from, struct tf_buf *to)
+move_bytes(struct tf_buf *from, struct tf_buf *to, uint64_t *count)
 {
 	size_t n = tf_buf_len(from);
 
@@ -359,13 +368,23 @@ move_bytes(struct tf_buf *from, struct tf_buf *to)
 		return;
 	TF_ASSERT(tf_buf_append(to, tf_buf_head(from), n) == 0);
 	tf_buf_consume(from, n);
+	*count += n;
 }
 
 void
 tf_exchange_tunnel(struct tf_exchange *x)
 {
-	move_bytes(&x->cplain, &x->to_up);
-	move_bytes(&x->uplain, &x->to_client);
+	move_bytes(&x->cplain, &x->to_up, &x->req_bytes);
+	move_bytes(&x->uplain, &x->to_client, &x->resp_bytes);
+}
+
+void
+tf_exchange_session_record(const struct tf_exchange *x, uint64_t duration_ms)
+{
+	struct tf_access a;
+
+	access_init(x, &a, duration_ms);
+	tf_record_smtp_session(x->peer, &a);
 }
 
 /*

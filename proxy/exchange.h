@@ -174,7 +174,13 @@ void tf_exchange_fail(struct tf_exchange *x, uint64_t now, int status,
  */
 void tf_exchange_upstream_gone(struct tf_exchange *x, int keep_request);
 
-/* After a 101: moves bytes both ways as far as there is room. */
+/* In a tunnel (after a 101, an SMTP session): moves bytes both ways as
+ * far as there is room, counting them in req_bytes and resp_bytes. */
 void tf_exchange_tunnel(struct tf_exchange *x);
+
+/* An SMTP session ended: its one access record, with the bytes the
+ * tunnel moved, after duration_ms. */
+void tf_exchange_session_record(const struct tf_exchange *x,
+    uint64_t duration_ms);
 
 #endif

@@ -74,6 +74,7 @@ static const char *const reason_names[TF_M_NREASONS] = {
 };
 static const char *const upstream_error_names[TF_M_NUPERRORS] = {
 	"resolve", "connect", "tls", "timeout", "bad_response", "closed",
+	"no_starttls",
 };
 static const char *const code_names[5] = {
 	"1xx", "2xx", "3xx", "4xx", "5xx",

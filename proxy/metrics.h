@@ -25,9 +25,11 @@ enum tf_m_reason {              /* SPEC's handshake_failed reasons */
 	TF_M_NO_SHARED_CIPHER = 0, TF_M_TIMEOUT, TF_M_BAD_RECORD,
 	TF_M_PEER_ALERT, TF_M_CLOSED, TF_M_INTERNAL, TF_M_NREASONS,
 };
-enum tf_m_upstream_error {      /* resolve connect tls timeout bad_response closed */
+enum tf_m_upstream_error {      /* resolve connect tls timeout bad_response
+                                   closed no_starttls (an SMTP upstream) */
 	TF_M_UP_RESOLVE = 0, TF_M_UP_CONNECT, TF_M_UP_TLS, TF_M_UP_TIMEOUT,
-	TF_M_UP_BAD_RESPONSE, TF_M_UP_CLOSED, TF_M_NUPERRORS,
+	TF_M_UP_BAD_RESPONSE, TF_M_UP_CLOSED, TF_M_UP_NO_STARTTLS,
+	TF_M_NUPERRORS,
 };
 
 struct tf_mlistener {

@@ -174,6 +174,27 @@ tf_record_not_tls(const struct tf_record_peer *p)
 	finish(&j, TF_STREAM_LEGACY);
 }
 
+/* The client's TLS, shared by request and smtp_session records. */
+static void
+tls_fields(struct tf_json *j, const struct tf_access *a)
+{
+	tf_json_str(j, "tls_version", a->tls_version);
+	tf_json_str(j, "cipher", a->cipher);
+	tf_json_str(j, "sni", a->sni);
+	tf_json_str(j, "ja4", a->ja4);
+}
+
+/* Bytes, upstream and time, shared likewise. */
+static void
+traffic_fields(struct tf_json *j, const struct tf_access *a)
+{
+	tf_json_int(j, "bytes_in", (long long)a->bytes_in);
+	tf_json_int(j, "bytes_out", (long long)a->bytes_out);
+	tf_json_str(j, "upstream", a->upstream);
+	tf_json_str(j, "upstream_tls", a->upstream_tls);
+	tf_json_int(j, "duration_ms", (long long)a->duration_ms);
+}
+
 void
 tf_record_access(const struct tf_record_peer *p, const struct tf_access *a)
 {
@@ -184,24 +205,34 @@ tf_record_access(const struct tf_record_peer *p, const struct tf_access *a)
 		return;
 	tf_json_init(&j, buf, sizeof(buf));
 	begin(&j, "request", p);
-	tf_json_str(&j, "tls_version", a->tls_version);
-	tf_json_str(&j, "cipher", a->cipher);
-	tf_json_str(&j, "sni", a->sni);
-	tf_json_str(&j, "ja4", a->ja4);
+	tls_fields(&j, a);
 	tf_json_str(&j, "method", a->method);
 	tf_json_str(&j, "host", a->host);
 	tf_json_str(&j, "path", a->path);
 	tf_json_int(&j, "status", a->status);
-	tf_json_int(&j, "bytes_in", (long long)a->bytes_in);
-	tf_json_int(&j, "bytes_out", (long long)a->bytes_out);
-	tf_json_str(&j, "upstream", a->upstream);
-	tf_json_str(&j, "upstream_tls", a->upstream_tls);
-	tf_json_int(&j, "duration_ms", (long long)a->duration_ms);
+	traffic_fields(&j, a);
 	tf_json_str(&j, "user_agent", a->user_agent);
 	tf_json_bool(&j, "legacy", a->legacy);
 	tf_json_str(&j, "crypt_protocol", a->crypt_protocol);
 	tf_json_str(&j, "crypt_cipher", a->crypt_cipher);
 	tf_json_str(&j, "crypt_hash", a->crypt_hash);
 	tf_json_str(&j, "crypt_keyexchange", a->crypt_keyexchange);
+	finish(&j, TF_STREAM_ACCESS);
+}
+
+void
+tf_record_smtp_session(const struct tf_record_peer *p,
+    const struct tf_access *a)
+{
+	char buf[RECORD_MAX];
+	struct tf_json j;
+
+	if (!tf_log_enabled(TF_STREAM_ACCESS))
+		return;
+	tf_json_init(&j, buf, sizeof(buf));
+	begin(&j, "smtp_session", p);
+	tls_fields(&j, a);
+	traffic_fields(&j, a);
+	tf_json_bool(&j, "legacy", a->legacy);
 	finish(&j, TF_STREAM_ACCESS);
 }

@@ -1,6 +1,7 @@
 /*
  * Records: one JSON line per legacy ClientHello, per failed handshake,
- * per plain-HTTP probe and per request, in SPEC's formats.
+ * per plain-HTTP probe, per request and per SMTP session, in SPEC's
+ * formats.
  */
 #ifndef TF_RECORD_H
 #define TF_RECORD_H
@@ -48,6 +49,16 @@ struct tf_access {
 };
 
 void tf_record_access(const struct tf_record_peer *p,
+    const struct tf_access *a);
+
+/*
+ * One SMTP session (access-log), written when it ends, for a session
+ * whose client handshake completed: a's TLS fields, bytes (plaintext
+ * relayed each way after STARTTLS), upstream, upstream_tls (NULL: the
+ * upstream was never reached), duration_ms (from the connection's
+ * start) and legacy; the request fields are not used.
+ */
+void tf_record_smtp_session(const struct tf_record_peer *p,
     const struct tf_access *a);
 
 #endif

@@ -12,6 +12,7 @@
 #include "fingerprints.h"
 #include "metrics.h"
 #include "runtime.h"
+#include "smtp.h"
 #include "tls.h"
 
 static void
@@ -30,6 +31,7 @@ runtime_free(struct tf_runtime *rt)
 			free(l->targets[j].host_header);
 		}
 		free(l->targets);
+		free(l->smtp_host);
 	}
 	free(rt->lstns);
 	tf_fingerprints_free(rt->fp);
@@ -75,6 +77,25 @@ pool_keys(struct tf_lstn *l)
 	}
 }
 
+/*
+ * An SMTP listener's name: smtp-hostname, else its first certificate's
+ * (what a device that checks the greeting against the certificate
+ * expects), else "localhost" when that is no host name. Owned by the
+ * caller.
+ */
+static char *
+smtp_host(const struct tf_listener_conf *lc, const struct tf_tls_server *s)
+{
+	char name[256];
+
+	if (lc->smtp_hostname != NULL)
+		return tf_xstrdup(lc->smtp_hostname);
+	if (tf_tls_server_name(s, name, sizeof(name)) != 0 ||
+	    !tf_smtp_valid_host(name))
+		return tf_xstrdup("localhost");
+	return tf_xstrdup(name);
+}
+
 int
 tf_runtime_new(struct tf_config *cfg, struct tf_tickets *tk,
     struct tf_runtime **out, char *err, size_t errlen)
@@ -117,6 +138,10 @@ tf_runtime_new(struct tf_config *cfg, struct tf_tickets *tk,
 			l->targets[j + 1].nnames = r->nnames;
 		}
 		pool_keys(l);
+		if (lc->protocol == TF_PROTO_SMTP) {
+			l->smtp_host = smtp_host(lc, l->server);
+			l->targets[0].smtp_ehlo = l->smtp_host;
+		}
 	}
 	rt->cfg = cfg;
 	*out = rt;

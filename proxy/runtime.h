@@ -33,6 +33,9 @@ struct tf_target {
 	char *host_header;              /* Host sent upstream */
 	const char *sni;                /* SNI sent, name verified */
 	char *const *names;             /* route: SNI / Host names it takes */
+	/* An SMTP upstream: the name our EHLO gives before STARTTLS; NULL:
+	 * TLS from the first byte. */
+	const char *smtp_ehlo;
 	size_t nnames;
 	/*
 	 * The first target of its listener with the same name and SNI:
@@ -51,6 +54,9 @@ struct tf_lstn {
 	struct tf_tls_client *client;   /* upstream TLS */
 	struct tf_target *targets;      /* [0]: upstream; then the routes */
 	size_t ntargets;
+	/* protocol smtp: our name in the greeting, replies and EHLO
+	 * (smtp-hostname, or the first certificate's); else NULL. */
+	char *smtp_host;
 };
 
 struct tf_runtime {

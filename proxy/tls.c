@@ -646,7 +646,10 @@ tf_tls_server_new(const struct tf_listener_conf *lc, struct tf_tickets *tk,
 	    SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_mode(s->ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_select_certificate_cb(s->ctx, select_cert_cb);
-	SSL_CTX_set_alpn_select_cb(s->ctx, alpn_select_cb, NULL);
+	/* An SMTP listener's TLS carries no HTTP: it must not agree to
+	 * http/1.1 (a cross-protocol attack, ALPACA, would need it to). */
+	if (lc->protocol == TF_PROTO_HTTP)
+		SSL_CTX_set_alpn_select_cb(s->ctx, alpn_select_cb, NULL);
 
 	s->certs = tf_xcalloc(lc->ncerts, sizeof(*s->certs));
 	for (i = 0; i < lc->ncerts; i++) {
@@ -672,6 +675,38 @@ tf_tls_server_new(const struct tf_listener_conf *lc, struct tf_tickets *tk,
 fail:
 	tf_tls_server_free(s);
 	return -1;
+}
+
+int
+tf_tls_server_name(const struct tf_tls_server *s, char *name, size_t n)
+{
+	X509 *leaf = s->certs[0].leaf;
+	GENERAL_NAMES *gens;
+	int i, len = -1;
+
+	gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; gens != NULL && i < (int)sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const unsigned char *p;
+
+		if (g->type != GEN_DNS)
+			continue;
+		p = ASN1_STRING_get0_data(g->d.dNSName);
+		len = ASN1_STRING_length(g->d.dNSName);
+		if (len > 0 && (size_t)len < n && memchr(p, '*', len) == NULL &&
+		    memchr(p, '\0', len) == NULL) {
+			memcpy(name, p, (size_t)len);
+			name[len] = '\0';
+			break;
+		}
+		len = -1;
+	}
+	GENERAL_NAMES_free(gens);
+	if (len < 0)
+		len = X509_NAME_get_text_by_NID(X509_get_subject_name(leaf),
+		    NID_commonName, name, (int)n);
+	ERR_clear_error();
+	return len > 0 ? 0 : -1;
 }
 
 void
@@ -702,8 +737,9 @@ tf_tls_client_new(const struct tf_listener_conf *lc,
 	/* Whatever the client spoke, the upstream leg is TLS 1.2 or newer. */
 	TF_ASSERT(SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION));
 	TF_ASSERT(SSL_CTX_set_max_proto_version(c->ctx, TLS1_3_VERSION));
-	TF_ASSERT(SSL_CTX_set_alpn_protos(c->ctx, alpn_http11,
-	    sizeof(alpn_http11)) == 0);
+	if (lc->protocol == TF_PROTO_HTTP)
+		TF_ASSERT(SSL_CTX_set_alpn_protos(c->ctx, alpn_http11,
+		    sizeof(alpn_http11)) == 0);
 	SSL_CTX_set_mode(c->ctx, SSL_MODE_RELEASE_BUFFERS);
 	ERR_clear_error();
 	if (!SSL_CTX_load_verify_locations(c->ctx, lc->upstream_ca, NULL)) {

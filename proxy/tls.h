@@ -71,6 +71,11 @@ int tf_tls_server_new(const struct tf_listener_conf *lc,
     size_t errlen);
 void tf_tls_server_free(struct tf_tls_server *s);
 
+/* The first DNS name of the listener's first certificate (wildcards
+ * skipped), else its subject's CN, into name (n bytes). 0, or -1 when it
+ * has neither. */
+int tf_tls_server_name(const struct tf_tls_server *s, char *name, size_t n);
+
 /* Builds the upstream client context: TLS 1.2+, the CA file, verify. */
 int tf_tls_client_new(const struct tf_listener_conf *lc,
     struct tf_tls_client **out, char *err, size_t errlen);

@@ -11,6 +11,7 @@
 #include "leg.h"
 #include "metrics.h"
 #include "runtime.h"
+#include "smtp.h"
 #include "tls.h"
 #include "upstream.h"
 
@@ -20,9 +21,17 @@ enum state {
 	ST_RESOLVING = 0,
 	ST_CONNECTING,          /* a connect in flight, or a close for retry */
 	ST_STARTING,            /* over a connected leg: TLS from the timer */
+	ST_SMTP,                /* SMTP in plaintext up to STARTTLS */
 	ST_HANDSHAKE,
 	ST_FAILING,             /* failed at start: reported from the timer */
 	ST_DONE,                /* called back or cancelled */
+};
+
+/* The replies an SMTP upstream gives before TLS (RFC 3207), in order. */
+enum smtp_step {
+	SMTP_GREETING = 0,      /* 220 */
+	SMTP_EHLO,              /* 250 with STARTTLS among its lines */
+	SMTP_STARTTLS,          /* 220 */
 };
 
 struct tf_upstream {
@@ -43,10 +52,12 @@ struct tf_upstream {
 	int last_err;                   /* the last connect error, for the log */
 	unsigned pending;               /* timer, gai and connect outstanding */
 	int fail_reason;                /* ST_FAILING: what to report */
+	enum smtp_step smtp;            /* ST_SMTP: the reply awaited */
 	char fail_why[160];
 };
 
 static void connect_next(struct tf_upstream *u);
+static void begin(struct tf_upstream *u);
 static void start_tls(struct tf_upstream *u);
 static void timer_cb(uv_timer_t *t);
 
@@ -137,6 +148,85 @@ handshake(struct tf_upstream *u)
 	cb(arg, leg, -1, NULL);
 }
 
+/* Queues one command line in plaintext and sends it. */
+static void
+smtp_send(struct tf_upstream *u, const char *line)
+{
+	size_t n = strlen(line);
+
+	/* The buffer is held, empty of all but earlier commands, and
+	 * large: a command line always fits. */
+	TF_ASSERT(tf_buf_append(&u->leg->out, line, n) == 0);
+	tf_leg_flush(u->leg);
+}
+
+/*
+ * The upstream's side of the dialogue before TLS: its greeting, our EHLO,
+ * its capabilities, which must offer STARTTLS, our STARTTLS and its 220;
+ * then TLS as for any upstream. Its replies are bounded (smtp.h); a reply
+ * other than the one expected fails the opening, and so do bytes after
+ * the 220 to STARTTLS: they would be read as if they came under TLS
+ * (the mirror image of CVE-2011-0411).
+ */
+static void
+smtp_prologue(struct tf_upstream *u)
+{
+	static const int expected[] = { 220, 250, 220 };
+	static const char *const step[] = { "greeting", "EHLO", "STARTTLS" };
+	struct tf_leg *leg = u->leg;
+	struct tf_smtp_reply r;
+	char line[TF_SMTP_LINE_MAX], why[160];
+	long n;
+
+	for (;;) {
+		n = tf_smtp_reply(tf_buf_head(&leg->in), tf_buf_len(&leg->in),
+		    &r);
+		if (n == 0 && (leg->eof || leg->broken)) {
+			snprintf(why, sizeof(why), "closed before its SMTP %s "
+			    "reply", step[u->smtp]);
+			fail(u, TF_M_UP_CLOSED, why);
+			return;
+		}
+		if (n == 0) {
+			tf_leg_want_read(leg, 1);
+			return;
+		}
+		if (n < 0 || r.code != expected[u->smtp]) {
+			snprintf(why, sizeof(why), n < 0 ? "malformed SMTP %s "
+			    "reply" : "SMTP %s reply %d", step[u->smtp],
+			    r.code);
+			fail(u, TF_M_UP_BAD_RESPONSE, why);
+			return;
+		}
+		tf_buf_consume(&leg->in, (size_t)n);
+		switch (u->smtp) {
+		case SMTP_GREETING:
+			snprintf(line, sizeof(line), "EHLO %s\r\n",
+			    u->t->smtp_ehlo);
+			smtp_send(u, line);
+			u->smtp = SMTP_EHLO;
+			break;
+		case SMTP_EHLO:
+			if (!r.starttls) {
+				fail(u, TF_M_UP_NO_STARTTLS,
+				    "SMTP: does not offer STARTTLS");
+				return;
+			}
+			smtp_send(u, "STARTTLS\r\n");
+			u->smtp = SMTP_STARTTLS;
+			break;
+		case SMTP_STARTTLS:
+			if (tf_buf_len(&leg->in) > 0) {
+				fail(u, TF_M_UP_BAD_RESPONSE, "SMTP: bytes "
+				    "after its 220 to STARTTLS");
+				return;
+			}
+			start_tls(u);
+			return;
+		}
+	}
+}
+
 static void
 leg_cb(struct tf_leg *leg, enum tf_leg_event ev, void *owner)
 {
@@ -145,8 +235,27 @@ leg_cb(struct tf_leg *leg, enum tf_leg_event ev, void *owner)
 	TF_CAST_OBJ(u, owner, TF_UPSTREAM_MAGIC);
 	if (ev == TF_LEG_EV_CLOSED)
 		connect_next(u);        /* closed to try the next address */
+	else if (u->st == ST_SMTP)
+		smtp_prologue(u);
 	else if (u->st == ST_HANDSHAKE)
 		handshake(u);
+}
+
+/* SMTP towards the upstream; and then TLS, or TLS at once. */
+static void
+begin(struct tf_upstream *u)
+{
+	if (u->t->smtp_ehlo == NULL) {
+		start_tls(u);
+		return;
+	}
+	if (tf_leg_hold(u->leg) != 0) {
+		fail(u, TF_M_UP_CONNECT, "out of memory");
+		return;
+	}
+	u->st = ST_SMTP;
+	u->smtp = SMTP_GREETING;
+	smtp_prologue(u);
 }
 
 /* TLS over a connected leg. */
@@ -175,7 +284,7 @@ timer_cb(uv_timer_t *t)
 		fail(u, u->fail_reason, u->fail_why);
 	} else if (u->st == ST_STARTING) {
 		uv_timer_start(&u->timer, timer_cb, u->timeout_ms, 0);
-		start_tls(u);
+		begin(u);
 	} else {
 		fail(u, TF_M_UP_TIMEOUT, "connect timed out");
 	}
@@ -198,7 +307,7 @@ connect_cb(uv_connect_t *req, int status)
 		return;
 	}
 	uv_tcp_nodelay(&u->leg->tcp, 1);
-	start_tls(u);
+	begin(u);
 }
 
 /* Connects to the next resolved address, or fails when none is left. */

@@ -1,7 +1,8 @@
 /*
  * Opening an upstream connection: resolve the target, connect to each
- * address in turn, then the TLS 1.2+ handshake with the chain and the
- * host name verified, all within one timeout. The result is a ready leg,
+ * address in turn, for an SMTP target the plaintext dialogue up to
+ * STARTTLS, then the TLS 1.2+ handshake with the chain and the host name
+ * verified, all within one timeout. The result is a ready leg,
  * handed to a callback. An opening is an object of its own: its owner may
  * cancel it at any time (a client that goes away), after which nothing is
  * called back and it frees itself once its requests and handles are done.

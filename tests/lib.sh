@@ -360,6 +360,22 @@ as_nobody() {
 	CONF_PKI=$WORK/pki
 }
 
+# _wait_port_file PID FILE NAME: tracks the server PID and waits (bounded)
+# until it wrote its port to FILE; a hard error if it exits first.
+_wait_port_file() {
+	_track "$1"
+	_n=200
+	while [ ! -s "$2" ]; do
+		pid_alive "$1" || {
+			_dump "$ORIGIN_ERR" "origin stderr"
+			error "$3 exited during start-up"
+		}
+		_n=$((_n - 1))
+		[ "$_n" -gt 0 ] || error "$3 not listening after 10 s"
+		sleep 0.05
+	done
+}
+
 # start_origin [origin.py options]: starts tests/backend/origin.py on a
 # kernel-chosen loopback port; sets ORIGIN_PID and ORIGIN_PORT.
 start_origin() {
@@ -371,20 +387,29 @@ start_origin() {
 	    --listen 127.0.0.1:0 --port-file "$_pf" "$@" \
 	    </dev/null >/dev/null 2>>"$ORIGIN_ERR" &
 	ORIGIN_PID=$!
-	_track "$ORIGIN_PID"
-	_n=200
-	while [ ! -s "$_pf" ]; do
-		pid_alive "$ORIGIN_PID" || {
-			_dump "$ORIGIN_ERR" "origin stderr"
-			error "origin.py exited during start-up"
-		}
-		_n=$((_n - 1))
-		[ "$_n" -gt 0 ] || error "origin.py not listening after 10 s"
-		sleep 0.05
-	done
+	_wait_port_file "$ORIGIN_PID" "$_pf" origin.py
 	ORIGIN_PORT=$(cat "$_pf")
 	ORIGIN_URL=https://localhost:$ORIGIN_PORT
 	export ORIGIN_PORT ORIGIN_URL
+}
+
+# start_smtp_origin NAME [smtp_origin.py options]: tests/backend/
+# smtp_origin.py on a kernel-chosen loopback port, with the origin's
+# certificate; its messages go to $WORK/NAME.msgs and its sessions to
+# $WORK/NAME.sessions (JSON lines). Sets SMTP_PORT.
+start_smtp_origin() {
+	mk_pki
+	_name=$1
+	shift
+	_pf=$WORK/$_name.port
+	rm -f "$_pf"
+	"$PY" "$TF_SRCDIR/tests/backend/smtp_origin.py" \
+	    --cert "$PKI/origin.pem" --key "$PKI/origin.key" \
+	    --listen 127.0.0.1:0 --port-file "$_pf" \
+	    --store "$WORK/$_name.msgs" --sessions "$WORK/$_name.sessions" \
+	    "$@" </dev/null >/dev/null 2>>"$ORIGIN_ERR" &
+	_wait_port_file $! "$_pf" smtp_origin.py
+	SMTP_PORT=$(cat "$_pf")
 }
 
 # listen_silent SECONDS: a TCP listener on a kernel-chosen loopback port

@@ -249,7 +249,11 @@ sed -e "s|/etc/tlsfloor/mail\.pem|$PKI/gateway-rsa.pem|g" \
     -e "s|/etc/ssl/certs/ca-certificates\.crt|$PKI/ca.pem|g" \
     -e "s|/var/log/tlsfloor/|$WORK/|g" \
     -e '/^[[:space:]]*user[[:space:]]/d' \
+    -e '/^#listener devices {/,/^#}/s/^#//' \
     "$TF_SRCDIR/conf/tlsfloor.conf" >"$WORK/tlsfloor.conf"
+# The commented SMTP listener is checked too, uncommented.
+grep -q '^listener devices {' "$WORK/tlsfloor.conf" ||
+    error "conf/tlsfloor.conf has no commented 'listener devices' block"
 if grep -n '^[^#]*/etc/tlsfloor/' "$WORK/tlsfloor.conf"; then
 	error "conf/tlsfloor.conf names a file this test does not rewrite"
 fi

@@ -93,7 +93,8 @@ ACTIONS = ["refused", "allowed_audit", "allowed_exempt"]
 REASONS = ["no_shared_cipher", "timeout", "bad_record", "peer_alert",
            "closed", "internal"]
 CODES = ["1xx", "2xx", "3xx", "4xx", "5xx"]
-UPERRORS = ["resolve", "connect", "tls", "timeout", "bad_response", "closed"]
+UPERRORS = ["resolve", "connect", "tls", "timeout", "bad_response", "closed",
+            "no_starttls"]
 
 
 def key(name, labels):

@@ -1,8 +1,8 @@
 #!/bin/sh
 # tests/fuzz/build.sh OUTDIR: builds the libFuzzer drivers (hello,
-# proxyproto, http1, config_parse, report, pump) into OUTDIR, with clang and
-# -fsanitize=fuzzer,address,undefined, from the proxy/ sources (libtf.a is
-# built without instrumentation, so it is not used).
+# proxyproto, http1, config_parse, report, pump, smtp) into OUTDIR, with
+# clang and -fsanitize=fuzzer,address,undefined, from the proxy/ sources
+# (libtf.a is built without instrumentation, so it is not used).
 #
 # Paths come from the configured top-level Makefile when there is one (so
 # --with-boringssl=PREFIX and --with-llhttp-src carry over), else from
@@ -87,8 +87,8 @@ for f in api http llhttp; do
 done
 # Every module but main.c: the pump driver runs the connection core.
 for f in acceptor addr admin buf common config config_parse conn exchange \
-    fingerprints hello http1 json leg log mcache metrics pool proxyproto \
-    record runtime shard sockets tickets tls upstream worker; do
+    fingerprints hello http1 json leg log mcache metrics ocsp pool proxyproto \
+    record runtime shard smtp sockets tickets tls upstream worker; do
 	# shellcheck disable=SC2086
 	cc_obj "$P/$f.c" "$TMP/$f.o" $WARN $CPPFLAGS
 done
@@ -100,7 +100,7 @@ fi
 # shellcheck disable=SC2086
 cc_obj "$BUILDDIR/proxy/fingerprints_data.c" "$TMP/fingerprints_data.o" \
     $WARN $CPPFLAGS
-for f in hello proxyproto http1 config_parse pump; do
+for f in hello proxyproto http1 config_parse pump smtp; do
 	# shellcheck disable=SC2086
 	cc_obj "$F/$f.c" "$TMP/fuzz_$f.o" $WARN $CPPFLAGS \
 	    -DTF_FUZZ_SRCDIR="\"$SRCDIR\""
@@ -120,7 +120,8 @@ link proxyproto "$TMP/fuzz_proxyproto.o" "$TMP/proxyproto.o" "$TMP/addr.o" \
 link http1 "$TMP/fuzz_http1.o" "$TMP/http1.o" "$TMP/buf.o" \
     "$TMP/llhttp_api.o" "$TMP/llhttp_http.o" "$TMP/llhttp_llhttp.o"
 link config_parse "$TMP/fuzz_config_parse.o" "$TMP/config.o" \
-    "$TMP/config_parse.o" "$TMP/addr.o" "$TMP/common.o"
+    "$TMP/config_parse.o" "$TMP/addr.o" "$TMP/common.o" "$TMP/smtp.o" "$TMP/buf.o"
+link smtp "$TMP/fuzz_smtp.o" "$TMP/smtp.o" "$TMP/buf.o" "$TMP/common.o"
 # pump: the whole core with TLS and libuv (tests/unit/memworld.h).
 PROXY_OBJS=
 for f in "$TMP"/*.o; do

@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/fuzz/run.sh DIR SECONDS [NAME...]: runs each driver built by
-# tests/fuzz/build.sh into DIR (all six unless NAMEs are given) for
+# tests/fuzz/build.sh into DIR (all seven unless NAMEs are given) for
 # SECONDS, one after the other, on a scratch copy of its corpus (so the
 # tree is never written) with its dictionary. The reproducers of known
 # bugs in tests/fuzz/crashes/NAME/ go into the corpus too: they are
@@ -13,7 +13,7 @@
 set -eu
 
 usage() {
-	echo "usage: $0 DIR SECONDS [hello|proxyproto|http1|config_parse|report|pump...]" >&2
+	echo "usage: $0 DIR SECONDS [hello|proxyproto|http1|config_parse|report|pump|smtp...]" >&2
 	exit 2
 }
 [ $# -ge 2 ] || usage
@@ -25,7 +25,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=$(cd "$1" && pwd)
 SECS=$2
 shift 2
-NAMES=${*:-hello proxyproto http1 config_parse report pump}
+NAMES=${*:-hello proxyproto http1 config_parse report pump smtp}
 ART=${FUZZ_ARTIFACTS:-$BIN/artifacts}
 mkdir -p "$ART"
 ART=$(cd "$ART" && pwd)
@@ -42,6 +42,7 @@ max_len() {
 	config_parse) echo 4096 ;;
 	report) echo 16384 ;;
 	pump) echo 8192 ;;
+	smtp) echo 4096 ;;
 	*) echo 4096 ;;
 	esac
 }

@@ -4,7 +4,8 @@
  * no sockets. Keep-alive and the upstream pool, backpressure with a client
  * that does not read, a WebSocket tunnel, draining, a response that ends
  * an upload early, a response delimited by the end of the connection, a
- * pooled upstream connection closed as it is reused.
+ * pooled upstream connection closed as it is reused; an SMTP session
+ * through STARTTLS on both legs, and its upstream without STARTTLS.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -553,12 +554,121 @@ TEST(malformed_request_gets_400_and_no_upstream)
 	mw_world_free(w);
 }
 
+#define SMTP_LISTENER "  protocol smtp\n  smtp-hostname relay.test\n"
+
+/*
+ * An SMTP client up to its TLS handshake: greeted, EHLO answered, then
+ * STARTTLS with RSET pipelined behind it (CVE-2011-0411), which must go
+ * nowhere; then TLS, and its EHLO under TLS queued.
+ */
+static struct mw_link *
+smtp_client(struct mw_world *w, struct tf_conn **cp)
+{
+	struct mw_link *cl = mw_client_plain(w, cp);
+
+	mw_settle(w);
+	ASSERT(mw_raw_got(cl, "220 relay.test ESMTP tlsfloor\r\n"));
+	ASSERT_EQ((*cp)->st, TF_CONN_ST_SMTP);
+	mw_raw_send(cl, "EHLO printer\r\nSTARTTLS\r\nRSET\r\n");
+	mw_settle(w);
+	ASSERT(mw_raw_got(cl, "250-relay.test\r\n250-ENHANCEDSTATUSCODES\r\n"
+	    "250 STARTTLS\r\n220 2.0.0 Ready to start TLS\r\n"));
+	ASSERT_EQ((*cp)->st, TF_CONN_ST_PEEK);
+	ASSERT_EQ(w->nupstreams, 0);
+	mw_client_tls(w, cl);
+	mw_peer_sends(&cl->peer, "EHLO printer\r\n");
+	mw_settle(w);
+	ASSERT(cl->peer.established);
+	ASSERT_EQ((*cp)->st, TF_CONN_ST_TUNNEL);
+	return cl;
+}
+
+/* The origin's greeting and its answer to the gateway's EHLO. */
+static struct mw_link *
+smtp_origin(struct mw_world *w, const char *ehlo_reply)
+{
+	struct mw_link *up;
+
+	ASSERT_EQ(w->nupstreams, 1);
+	up = w->ups[0];
+	mw_raw_send(up, "220 origin ESMTP\r\n");
+	mw_settle(w);
+	ASSERT(mw_raw_got(up, "EHLO relay.test\r\n"));
+	mw_raw_send(up, ehlo_reply);
+	mw_settle(w);
+	return up;
+}
+
+TEST(smtp_session_over_starttls)
+{
+	struct mw_world *w = mw_world_new(SMTP_LISTENER);
+	struct tf_conn *c;
+	struct mw_link *cl = smtp_client(w, &c), *up;
+
+	/* The client's EHLO waits while the upstream opens. */
+	up = smtp_origin(w, "250-origin\r\n250-SIZE 1000\r\n"
+	    "250 STARTTLS\r\n");
+	ASSERT(mw_raw_got(up, "STARTTLS\r\n"));
+	mw_raw_send(up, "220 2.0.0 go ahead\r\n");
+	mw_settle(w);
+	/* The gateway's ClientHello came after the 220: TLS now. */
+	mw_origin_tls(w, up);
+	mw_settle(w);
+	ASSERT(up->peer.established);
+	ASSERT_EQ(c->up, TF_CONN_UP_READY);
+	ASSERT_EQ(c->timer_kind, TF_CONN_TM_UPSTREAM);
+	/* Under TLS the origin sees the client's EHLO, never the RSET. */
+	ASSERT(mw_got_is(&up->peer, "EHLO printer\r\n"));
+	mw_peer_sends(&up->peer, "250-origin\r\n250 AUTH PLAIN\r\n");
+	mw_settle(w);
+	ASSERT(mw_got_is(&cl->peer, "250-origin\r\n250 AUTH PLAIN\r\n"));
+	mw_peer_sends(&cl->peer, "QUIT\r\n");
+	mw_settle(w);
+	mw_peer_sends(&up->peer, "221 bye\r\n");
+	mw_peer_close(&up->peer);
+	mw_settle(w);
+	ASSERT(mw_got_has(&cl->peer, "221 bye\r\n"));
+	/* The upstream ended the session, and so the client's. */
+	ASSERT_EQ(w->set.n, 0);
+	ASSERT_EQ(w->pool.n, 0);
+	ASSERT_EQ(mw_log_lines(w, "access.jsonl"), 1);
+	ASSERT(mw_log_has(w, "access.jsonl", "\"event\":\"smtp_session\""));
+	ASSERT(mw_log_has(w, "access.jsonl", "\"bytes_in\":20,"));
+	ASSERT(mw_log_has(w, "access.jsonl", "\"bytes_out\":37,"));
+	ASSERT(mw_log_has(w, "access.jsonl", "\"legacy\":false"));
+	ASSERT_EQ(upstream_errors(w), 0);
+	mw_world_free(w);
+}
+
+TEST(smtp_upstream_without_starttls)
+{
+	struct mw_world *w = mw_world_new(SMTP_LISTENER);
+	struct tf_conn *c;
+	struct mw_link *cl = smtp_client(w, &c), *up;
+
+	up = smtp_origin(w, "250-origin\r\n250 AUTH PLAIN\r\n");
+	/* Nothing more goes to it; the client is told, over its TLS. */
+	ASSERT_EQ(tf_buf_len(&up->peer.in), 0);
+	ASSERT(mw_got_is(&cl->peer,
+	    "421 4.7.0 upstream does not offer STARTTLS\r\n"));
+	ASSERT(cl->peer.tls_eof);
+	ASSERT(up->transport_closed);
+	ASSERT_EQ(w->edge->m->upstream_errors[TF_M_UP_NO_STARTTLS], 1);
+	mw_peer_close(&cl->peer);
+	mw_settle(w);
+	ASSERT_EQ(w->set.n, 0);
+	ASSERT(mw_log_has(w, "access.jsonl", "\"upstream_tls\":null"));
+	mw_world_free(w);
+}
+
 TEST_MAIN(
 	TEST_ENTRY(handshake_then_request_rewritten),
 	TEST_ENTRY(keepalive_reuses_the_upstream_and_pools_it),
 	TEST_ENTRY(backpressure_a_client_that_does_not_read),
 	TEST_ENTRY(backpressure_an_origin_that_does_not_read),
 	TEST_ENTRY(tunnel_after_101),
+	TEST_ENTRY(smtp_session_over_starttls),
+	TEST_ENTRY(smtp_upstream_without_starttls),
 	TEST_ENTRY(drain_after_connection_close),
 	TEST_ENTRY(early_response_cancels_the_upload_quietly),
 	TEST_ENTRY(response_delimited_by_the_end_of_the_connection),

@@ -378,6 +378,15 @@ mw_settle(struct mw_world *w)
 
 /* --- the world ------------------------------------------------------------- */
 
+/* The origin's TLS on an upstream link, from what it has received on. */
+static inline void
+mw_origin_tls(struct mw_world *w, struct mw_link *k)
+{
+	k->peer.tls = tf_tls_accept(w->rt->lstns[1].server, &k->peer.in,
+	    &k->peer.out, NULL, NULL);
+	ASSERT(k->peer.tls != NULL);
+}
+
 static inline struct tf_upstream *
 mw_open_upstream(uv_loop_t *loop, struct tf_mcache *cache,
     const struct tf_target *t, struct tf_tls_client *ctx,
@@ -390,10 +399,11 @@ mw_open_upstream(uv_loop_t *loop, struct tf_mcache *cache,
 	k = mw_link_new(w, leg);
 	k->is_upstream = 1;
 	k->window = w->up_window;
-	/* The origin: the second listener's server context has its cert. */
-	k->peer.tls = tf_tls_accept(w->rt->lstns[1].server, &k->peer.in,
-	    &k->peer.out, NULL, NULL);
-	ASSERT(k->peer.tls != NULL);
+	/* The origin: the second listener's server context has its cert.
+	 * An SMTP origin speaks plaintext first: the test starts its TLS
+	 * (mw_origin_tls) after STARTTLS. */
+	if (t->smtp_ehlo == NULL)
+		mw_origin_tls(w, k);
 	w->ups[w->nupstreams++] = k;
 	return tf_upstream_over(loop, leg, t, ctx, timeout_ms, cb, arg);
 }
@@ -459,9 +469,19 @@ mw_world_new(const char *extra)
 	return w;
 }
 
-/* A client connection from 192.0.2.10:5555 with a TLS client on it. */
+/* The client's TLS on a client link (after STARTTLS, or at once). */
+static inline void
+mw_client_tls(struct mw_world *w, struct mw_link *k)
+{
+	k->peer.tls = tf_tls_connect(w->rt->lstns[1].client, &k->peer.in,
+	    &k->peer.out, "mail.contoso.test", "mail.contoso.test");
+	ASSERT(k->peer.tls != NULL);
+}
+
+/* A client connection from 192.0.2.10:5555 without TLS yet: what it and
+ * the gateway send is in peer.out and peer.in as it is. */
 static inline struct mw_link *
-mw_client(struct mw_world *w, struct tf_conn **cp)
+mw_client_plain(struct mw_world *w, struct tf_conn **cp)
 {
 	struct sockaddr_in sin;
 	struct tf_conn *c = tf_conn_new(&w->set, w->edge);
@@ -469,9 +489,6 @@ mw_client(struct mw_world *w, struct tf_conn **cp)
 
 	ASSERT(c != NULL);
 	k = mw_link_new(w, &c->client);
-	k->peer.tls = tf_tls_connect(w->rt->lstns[1].client, &k->peer.in,
-	    &k->peer.out, "mail.contoso.test", "mail.contoso.test");
-	ASSERT(k->peer.tls != NULL);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(5555);
@@ -480,6 +497,39 @@ mw_client(struct mw_world *w, struct tf_conn **cp)
 	if (cp != NULL)
 		*cp = c;
 	return k;
+}
+
+/* A client connection from 192.0.2.10:5555 with a TLS client on it. */
+static inline struct mw_link *
+mw_client(struct mw_world *w, struct tf_conn **cp)
+{
+	struct mw_link *k = mw_client_plain(w, cp);
+
+	mw_client_tls(w, k);
+	return k;
+}
+
+/* Plaintext from a peer without TLS (yet). */
+static inline void
+mw_raw_send(struct mw_link *k, const char *s)
+{
+	ASSERT_OK(tf_buf_append(&k->peer.out, s, strlen(s)));
+}
+
+/* True when a peer without TLS received exactly s; it is then taken. */
+static inline int
+mw_raw_got(struct mw_link *k, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (tf_buf_len(&k->peer.in) != n ||
+	    memcmp(tf_buf_head(&k->peer.in), s, n) != 0) {
+		fprintf(stderr, "# peer received \"%.*s\"\n",
+		    (int)tf_buf_len(&k->peer.in), tf_buf_head(&k->peer.in));
+		return 0;
+	}
+	tf_buf_consume(&k->peer.in, n);
+	return 1;
 }
 
 /* The peer ends: close_notify, then the end of its transport. */

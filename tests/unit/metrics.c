@@ -128,6 +128,7 @@ static const char *const reasons[] = {
 };
 static const char *const uperrors[] = {
 	"resolve", "connect", "tls", "timeout", "bad_response", "closed",
+	"no_starttls",
 };
 static const char *const codes[] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
 
