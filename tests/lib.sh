@@ -467,12 +467,18 @@ mk_conf() {
 	} >"$1"
 }
 
-# edge_listener [LINE...]: the usual listener "edge" for a mk_conf
-# heredoc (its @PKI@ and @ORIGIN_PORT@ are filled in there): loopback on a
-# kernel-chosen port, the ECDSA gateway certificate, the origin as its
-# upstream, verified; each LINE (a directive) is added inside.
+# edge_listener [-n NAME] [LINE...]: the usual listener "edge" (or NAME)
+# for a mk_conf heredoc (its @PKI@ and @ORIGIN_PORT@ are filled in there):
+# loopback on a kernel-chosen port, the ECDSA gateway certificate, the
+# origin as its upstream, verified; each LINE (a directive) is added
+# inside.
 edge_listener() {
-	echo "listener edge {"
+	_el_name=edge
+	if [ "${1:-}" = -n ]; then
+		_el_name=$2
+		shift 2
+	fi
+	echo "listener $_el_name {"
 	echo "    bind         127.0.0.1:0"
 	echo "    cert         @PKI@/gateway-ecdsa.pem @PKI@/gateway-ecdsa.key"
 	for _l; do

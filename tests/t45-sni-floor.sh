@@ -12,23 +12,8 @@ start_origin
 write_conf() {
 	mk_conf "$WORK/t45.conf" <<EOF2
 metrics 127.0.0.1:0
-listener edge {
-    bind         127.0.0.1:0
-    cert         @PKI@/gateway-ecdsa.pem @PKI@/gateway-ecdsa.key
-    min-tls      1.3 $1
-    upstream     localhost:@ORIGIN_PORT@
-    upstream-sni outlook.office365.test
-    upstream-ca  @PKI@/ca.pem
-}
-listener audit {
-    bind         127.0.0.1:0
-    cert         @PKI@/gateway-ecdsa.pem @PKI@/gateway-ecdsa.key
-    min-tls      1.3 mail.contoso.test
-    mode         audit
-    upstream     localhost:@ORIGIN_PORT@
-    upstream-sni outlook.office365.test
-    upstream-ca  @PKI@/ca.pem
-}
+$(edge_listener "min-tls 1.3 $1")
+$(edge_listener -n audit "min-tls 1.3 mail.contoso.test" "mode audit")
 EOF2
 }
 write_conf "mail.contoso.test owa.contoso.test"
