@@ -3,9 +3,10 @@
 # exposure in `systemd-analyze security --offline=yes` is under 2.0 and
 # `systemd-analyze verify` finds nothing to say about it. `make install
 # DESTDIR=` holds the daemon, tlsfloor-report, the configuration, the
-# unit, the logrotate and sysusers.d files, the fingerprint catalogue and
-# the README the unit's Documentation= names; the unit runs the installed
-# daemon on the installed configuration, which is the daemon's default;
+# unit, the logrotate and sysusers.d files, the fingerprint catalogue, the
+# man pages and the README, both of which the unit's Documentation= names;
+# the unit runs the installed daemon on the installed configuration, which
+# is the daemon's default;
 # `make uninstall` leaves no file. A build configured with
 # --sysconfdir=/etc (from `make distdir`) defaults to, and runs from its
 # unit, /etc/tlsfloor/tlsfloor.conf.
@@ -26,10 +27,11 @@ tf-dirs:
 	@echo "pkglibexecdir='$(pkglibexecdir)'"
 	@echo "pkgdatadir='$(pkgdatadir)'"
 	@echo "docdir='$(docdir)'"
+	@echo "mandir='$(mandir)'"
 	@echo "unitdir='$(systemdsystemunitdir)'"
 	@echo "sysusersdir='$(sysusersdir)'"
 EOF
-sbindir='' sysconfdir='' pkglibexecdir='' pkgdatadir='' docdir=''
+sbindir='' sysconfdir='' pkglibexecdir='' pkgdatadir='' docdir='' mandir=''
 unitdir='' sysusersdir=''
 eval "$($MAKE -s -C "$TF_BUILDDIR" -f "$WORK/dirs.mk" tf-dirs)"
 if [ -z "$sbindir" ] || [ -z "$sysconfdir" ]; then
@@ -63,7 +65,8 @@ $MAKE -s -C "$TF_BUILDDIR" install DESTDIR="$D" >"$WORK/install.out" 2>&1 || {
 }
 for f in "$sbindir/tlsfloor" "$pkglibexecdir/tlsfloor-report" "$CONF" \
     "$sysconfdir/logrotate.d/tlsfloor" "$pkgdatadir/fingerprints.tsv" \
-    "$docdir/README" ${unitdir:+"$unitdir/tlsfloor.service"} \
+    "$docdir/README" "$mandir/man8/tlsfloor.8" "$mandir/man5/tlsfloor.conf.5" \
+    ${unitdir:+"$unitdir/tlsfloor.service"} \
     ${sysusersdir:+"$sysusersdir/tlsfloor.conf"}; do
 	[ -f "$D$f" ] || fail "make install: no $f"
 done
@@ -78,6 +81,7 @@ assert_grep "^ExecStart=$sbindir/tlsfloor -c $CONF\$" "$UNIT" "ExecStart"
 assert_grep "^ExecReload=$sbindir/tlsfloor -t -c $CONF\$" "$UNIT" "ExecReload"
 doc=$(sed -n 's/^Documentation=file://p' "$UNIT")
 assert_eq "$doc" "$docdir/README" "Documentation="
+assert_grep '^Documentation=man:tlsfloor\(8\)$' "$UNIT" "Documentation=man:"
 if [ -n "$unitdir" ]; then
 	cmp "$UNIT" "$D$unitdir/tlsfloor.service" || fail "installed unit differs"
 fi
