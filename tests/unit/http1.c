@@ -415,8 +415,9 @@ TEST(connection_bound_auth)
 		"WWW-Authenticate: NTLM\r\n",
 		"WWW-Authenticate: negotiate\r\n",
 		"WWW-Authenticate: NTLM TlRMTVNTUAACAAAADAAMADgAAAA=\r\n",
-		"WWW-Authenticate: Basic realm=\"x\"\r\n"
-		    "WWW-Authenticate: Negotiate\r\n",
+		/* Two fields, the second binding. */
+		("WWW-Authenticate: Basic realm=\"x\"\r\n"
+		    "WWW-Authenticate: Negotiate\r\n"),
 		"WWW-Authenticate: Basic realm=x, NTLM\r\n",
 	};
 	static const char *const not_binds[] = {
