@@ -476,6 +476,18 @@ signal_cb(uv_signal_t *s, int signum)
 	}
 }
 
+/* Closes every listening socket (no worker accepts on them any more). */
+static void
+free_sockets(struct tf_main *m)
+{
+	while (m->socks.head != NULL) {
+		struct tf_socket *s = m->socks.head;
+
+		m->socks.head = s->next;
+		tf_socket_free(s);
+	}
+}
+
 static int
 run(struct tf_main *m)
 {
@@ -561,12 +573,7 @@ run(struct tf_main *m)
 	tf_mailbox_destroy(&m->mbox);
 	free(m->shards);
 	free(m->workers);
-	while (m->socks.head != NULL) {
-		struct tf_socket *s = m->socks.head;
-
-		m->socks.head = s->next;
-		tf_socket_free(s);
-	}
+	free_sockets(m);
 	tf_log_notice("stopped");
 	uv_loop_close(m->loop);
 	return 0;
@@ -574,6 +581,9 @@ fail:
 	tf_log(TF_LOG_ALERT, "%s", err);
 	fprintf(stderr, "tlsfloor: %s\n", err);
 	free(binds);
+	/* Before any worker ran, nothing else holds the sockets. */
+	if (m->shards == NULL)
+		free_sockets(m);
 	return 1;
 }
 
@@ -654,9 +664,10 @@ main(int argc, char **argv)
 	free(m.user);
 	/* After a clean stop the workers are joined and every generation
 	 * went with its last connection: no TLS context uses the keys any
-	 * more. After a failed start a worker may still run: the keys then
-	 * go with the process. */
-	if (r == 0)
+	 * more; nor before any worker started. After a start that failed
+	 * later, a worker may still run: the keys then go with the
+	 * process. */
+	if (r == 0 || m.shards == NULL)
 		tf_tickets_free(m.tickets);
 	tf_log_close_all();
 	return r;
