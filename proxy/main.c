@@ -38,9 +38,8 @@ struct tf_main {
 	struct tf_shard *shards;        /* one per worker */
 	struct tf_worker **workers;     /* each shard's worker */
 	unsigned nworkers;
-	char *user;                     /* as started; reloads keep it */
-	struct tf_user as;              /* who to become, when user is set */
-	int has_user;
+	struct tf_user as;              /* `user` as started (reloads keep
+	                                   it); name NULL: none */
 	uv_loop_t *loop;
 	struct tf_mailbox mbox;         /* workers' answers */
 	uv_signal_t sigs[4];
@@ -202,7 +201,7 @@ check_as_user(struct tf_main *m, char *err, size_t errlen)
 static int
 drop_privileges(struct tf_main *m, char *err, size_t errlen)
 {
-	if (!m->has_user || geteuid() != 0)
+	if (m->as.name == NULL || geteuid() != 0)
 		return 0;
 	if (tf_privsep_start(m->rt->cfg, err, errlen) != 0 ||
 	    tf_user_become(&m->as, err, errlen) != 0)
@@ -384,10 +383,10 @@ reload(struct tf_main *m)
 	if (worker_count(rt->cfg) != m->nworkers)
 		tf_log_warn("reload: 'workers' takes effect at start; keeping "
 		    "%u", m->nworkers);
-	if ((rt->cfg->user == NULL) != (m->user == NULL) ||
-	    (m->user != NULL && strcmp(rt->cfg->user, m->user) != 0))
+	if ((rt->cfg->user == NULL) != (m->as.name == NULL) ||
+	    (m->as.name != NULL && strcmp(rt->cfg->user, m->as.name) != 0))
 		tf_log_warn("reload: 'user' takes effect at start; keeping "
-		    "%s", m->user ? m->user : "the running user");
+		    "%s", m->as.name ? m->as.name : "the running user");
 	if (open_logs(rt->cfg, err, sizeof(err)) != 0)
 		tf_log_error("reload: %s", err);
 	rt->generation = m->rt->generation + 1;
@@ -520,11 +519,6 @@ run(struct tf_main *m)
 	if (open_metrics(m, cfg, &admin, err, sizeof(err)) != 0)
 		goto fail;
 	swap_metrics(m, cfg, admin);
-	/* Reloads compare with it once this generation's cfg is gone. */
-	if (cfg->user != NULL) {
-		m->user = tf_xstrdup(cfg->user);
-		m->as.name = m->user;
-	}
 	if (drop_privileges(m, err, sizeof(err)) != 0)
 		goto fail;
 	for (i = 0; i < TF_ARRAY_SIZE(signums); i++) {
@@ -644,24 +638,24 @@ main(int argc, char **argv)
 	}
 	/* -t reads the files as `user` too: reloads will. */
 	r = tf_user_find(m.rt->cfg, &m.as, err, sizeof(err));
-	m.has_user = r == 1;
-	if (r == -1 || (test && m.has_user && geteuid() == 0 &&
+	if (r == 1 && test && geteuid() == 0 &&
 	    (tf_user_become(&m.as, err, sizeof(err)) != 0 ||
-	    check_as_user(&m, err, sizeof(err)) != 0))) {
-		fprintf(stderr, "tlsfloor: %s\n", err);
+	    check_as_user(&m, err, sizeof(err)) != 0))
+		r = -1;
+	if (r == -1 || test) {
+		if (r == -1)
+			fprintf(stderr, "tlsfloor: %s\n", err);
+		else
+			printf("tlsfloor: configuration %s is valid\n",
+			    m.conf_path);
+		free(m.as.name);
 		tf_runtime_unref(m.rt);
 		tf_tickets_free(m.tickets);
-		return 1;
-	}
-	if (test) {
-		printf("tlsfloor: configuration %s is valid\n", m.conf_path);
-		tf_runtime_unref(m.rt);
-		tf_tickets_free(m.tickets);
-		return 0;
+		return r == -1;
 	}
 	r = run(&m);
 	tf_runtime_unref(m.rt);
-	free(m.user);
+	free(m.as.name);
 	/* After a clean stop the workers are joined and every generation
 	 * went with its last connection: no TLS context uses the keys any
 	 * more; nor before any worker started. After a start that failed

@@ -47,7 +47,7 @@ tf_user_find(const struct tf_config *cfg, struct tf_user *u, char *err,
 	}
 	u->uid = pw->pw_uid;
 	u->gid = pw->pw_gid;
-	u->name = cfg->user;
+	u->name = tf_xstrdup(cfg->user);
 	return 1;
 }
 

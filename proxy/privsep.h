@@ -22,12 +22,14 @@
 struct tf_user {
 	uid_t uid;
 	gid_t gid;
-	const char *name;       /* the configuration's string */
+	char *name;             /* a copy of the configuration's `user`,
+	                           kept past its generation */
 };
 
 /*
- * Looks up cfg's `user`. Returns 1 with *u set, 0 when the configuration
- * names none, -1 with err "FILE:LINE: user NAME: no such user".
+ * Looks up cfg's `user`. Returns 1 with *u set (u->name is the caller's
+ * to free), 0 when the configuration names none, -1 with err
+ * "FILE:LINE: user NAME: no such user".
  */
 int tf_user_find(const struct tf_config *cfg, struct tf_user *u, char *err,
     size_t errlen);
