@@ -495,27 +495,6 @@ floor_action(enum tf_floor f)
 }
 
 /*
- * The floor for a hello: the one `min-tls VERSION NAME...` gives its SNI,
- * else the listener's. A hello without SNI gets the listener's.
- */
-static uint16_t
-floor_for(const struct tf_conn *c, const struct tf_hello *h)
-{
-	const struct tf_listener_conf *lc = c->l->conf;
-	size_t i, j;
-
-	if (!h->has_sni)
-		return lc->min_tls;
-	for (i = 0; i < lc->nsni_floors; i++)
-		for (j = 0; j < lc->sni_floors[i].nnames; j++)
-			if (strlen(lc->sni_floors[i].names[j]) == h->sni_len &&
-			    strncasecmp(lc->sni_floors[i].names[j],
-			    (const char *)h->sni, h->sni_len) == 0)
-				return lc->sni_floors[i].min_tls;
-	return lc->min_tls;
-}
-
-/*
  * The floor decision for a hello, made once per connection: at or above
  * its floor it passes; below it, it is recorded and refused, or let in
  * when the listener audits or the source is exempt. SSL 3.0 and SSLv2
@@ -531,7 +510,8 @@ decide(struct tf_conn *c, const struct tf_hello *h)
 	if (c->floor != TF_FLOOR_NONE)
 		return c->floor;
 	tf_hello_ja4(h, c->ja4);
-	floor = floor_for(c, h);
+	floor = tf_runtime_floor(c->l, h->has_sni ? (const char *)h->sni :
+	    NULL, h->sni_len);
 	if (v >= floor) {
 		f = TF_FLOOR_PASS;
 	} else {

@@ -164,15 +164,40 @@ tf_runtime_unref(struct tf_runtime *rt)
 		runtime_free(rt);
 }
 
+/* True when names (lower case, from the configuration) hold name, n
+ * bytes in any case: how routes and floors match an SNI or a Host. */
+static int
+names_hold(char *const *names, size_t nnames, const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < nnames; i++)
+		if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0)
+			return 1;
+	return 0;
+}
+
 int
 tf_runtime_find_route(const struct tf_lstn *l, const char *name, size_t n)
 {
-	size_t i, j;
+	size_t i;
 
 	for (i = 1; i < l->ntargets; i++)
-		for (j = 0; j < l->targets[i].nnames; j++)
-			if (strlen(l->targets[i].names[j]) == n &&
-			    strncasecmp(l->targets[i].names[j], name, n) == 0)
-				return (int)i;
+		if (names_hold(l->targets[i].names, l->targets[i].nnames, name,
+		    n))
+			return (int)i;
 	return -1;
+}
+
+uint16_t
+tf_runtime_floor(const struct tf_lstn *l, const char *sni, size_t n)
+{
+	const struct tf_listener_conf *lc = l->conf;
+	size_t i;
+
+	for (i = 0; sni != NULL && i < lc->nsni_floors; i++)
+		if (names_hold(lc->sni_floors[i].names,
+		    lc->sni_floors[i].nnames, sni, n))
+			return lc->sni_floors[i].min_tls;
+	return lc->min_tls;
 }

@@ -91,4 +91,12 @@ void tf_runtime_unref(struct tf_runtime *rt);
 int tf_runtime_find_route(const struct tf_lstn *l, const char *name,
     size_t n);
 
+/*
+ * The floor (0x0303, 0x0304) for a hello to l with SNI sni (n bytes, any
+ * case; NULL: none): what `min-tls VERSION NAME...` gives it, else the
+ * listener's `min-tls`.
+ */
+uint16_t tf_runtime_floor(const struct tf_lstn *l, const char *sni,
+    size_t n);
+
 #endif
