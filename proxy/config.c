@@ -723,15 +723,76 @@ tls_floor(const char *v)
 	return 0;
 }
 
-static const struct tf_sni_floor_conf *
-sni_floor_of(const struct tf_listener_conf *l, const char *name)
+/* True when names (lower case) hold name (lower case). */
+static int
+names_have(char *const *names, size_t nnames, const char *name)
 {
-	size_t i, j;
+	size_t i;
+
+	for (i = 0; i < nnames; i++)
+		if (strcmp(names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Where a listener's routes, or floors by name, name name; or NULL. */
+typedef const struct tf_where *(*names_held_fn)(
+    const struct tf_listener_conf *l, const char *name);
+
+/*
+ * The names argv[0..n) of a repeatable directive with names (min-tls,
+ * route) go into *names (allocated here, n entries), lower case; each
+ * must be non-empty and not held already, by this line or another, which
+ * held() tells with its place, and the error says the name "TAKEN at
+ * FILE:LINE". Returns 0, or -1 with the error set; what was added is the
+ * listener's, freed with it.
+ */
+static int
+add_names(struct parser *p, const struct directive *d, char *const *argv,
+    size_t n, char ***names, size_t *nnames, names_held_fn held,
+    const char *taken)
+{
+	const struct tf_where *prev;
+	size_t i;
+	char *s;
+
+	*names = tf_xcalloc(n, sizeof(**names));
+	for (i = 0; i < n; i++) {
+		if (argv[i][0] == '\0')
+			return perr(p, "'%s': empty name", d->name);
+		s = lower_dup(argv[i]);
+		if ((prev = held(cur_listener(p), s)) != NULL) {
+			perr(p, "'%s': '%s' %s at %s:%d", d->name, s, taken,
+			    prev->file, prev->line);
+			free(s);
+			return -1;
+		}
+		(*names)[(*nnames)++] = s;
+	}
+	return 0;
+}
+
+/* Frees a list of names, the strings and the array. */
+static void
+free_names(char **names, size_t nnames)
+{
+	size_t i;
+
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* The `min-tls VERSION NAME...` line that names name, or NULL. */
+static const struct tf_where *
+floor_named(const struct tf_listener_conf *l, const char *name)
+{
+	size_t i;
 
 	for (i = 0; i < l->nsni_floors; i++)
-		for (j = 0; j < l->sni_floors[i].nnames; j++)
-			if (strcmp(l->sni_floors[i].names[j], name) == 0)
-				return &l->sni_floors[i];
+		if (names_have(l->sni_floors[i].names,
+		    l->sni_floors[i].nnames, name))
+			return &l->sni_floors[i].where;
 	return NULL;
 }
 
@@ -748,8 +809,6 @@ do_min_tls(struct parser *p, const struct directive *d,
 	struct tf_listener_conf *l = cur_listener(p);
 	struct tf_sni_floor_conf *f;
 	uint16_t v = tls_floor(a->argv[1]);
-	size_t i;
-	char *s;
 
 	if (v == 0)
 		return perr(p, "'%s': bad value '%s' (1.2 or 1.3)", d->name,
@@ -768,22 +827,8 @@ do_min_tls(struct parser *p, const struct directive *d,
 	memset(f, 0, sizeof(*f));
 	f->min_tls = v;
 	f->where = here(p);
-	f->names = tf_xcalloc(a->argc - 2, sizeof(*f->names));
-	for (i = 2; i < a->argc; i++) {
-		const struct tf_sni_floor_conf *prev;
-
-		if (a->argv[i][0] == '\0')
-			return perr(p, "'%s': empty name", d->name);
-		s = lower_dup(a->argv[i]);
-		if ((prev = sni_floor_of(l, s)) != NULL) {
-			perr(p, "'%s': '%s' has a floor already at %s:%d",
-			    d->name, s, prev->where.file, prev->where.line);
-			free(s);
-			return -1;
-		}
-		f->names[f->nnames++] = s;
-	}
-	return 0;
+	return add_names(p, d, a->argv + 2, a->argc - 2, &f->names,
+	    &f->nnames, floor_named, "has a floor already");
 }
 
 /* The name goes into SMTP lines as it is: no CR, LF or blank may. */
@@ -837,16 +882,15 @@ do_upstream(struct parser *p, const struct directive *d,
 	return 0;
 }
 
-/* Returns the route that already names name (lower case), or NULL. */
-static const struct tf_route_conf *
-route_of(const struct tf_listener_conf *l, const char *name)
+/* The route that names name, or NULL. */
+static const struct tf_where *
+route_named(const struct tf_listener_conf *l, const char *name)
 {
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < l->nroutes; i++)
-		for (j = 0; j < l->routes[i].nnames; j++)
-			if (strcmp(l->routes[i].names[j], name) == 0)
-				return &l->routes[i];
+		if (names_have(l->routes[i].names, l->routes[i].nnames, name))
+			return &l->routes[i].where;
 	return NULL;
 }
 
@@ -857,8 +901,6 @@ do_route(struct parser *p, const struct directive *d,
 	struct tf_listener_conf *l = cur_listener(p);
 	struct tf_route_conf *r;
 	const char *why;
-	size_t i, nnames = a->argc - 2;
-	char *s;
 
 	l->routes = tf_xrealloc(l->routes,
 	    (l->nroutes + 1) * sizeof(*l->routes));
@@ -870,24 +912,10 @@ do_route(struct parser *p, const struct directive *d,
 		    a->argv[a->argc - 1], why);
 	l->nroutes++;   /* from here on tf_config_free() owns it */
 	r->where = here(p);
-	r->names = tf_xcalloc(nnames, sizeof(*r->names));
-	for (i = 0; i < nnames; i++) {
-		const struct tf_route_conf *prev;
-
-		if (a->argv[i + 1][0] == '\0')
-			return perr(p, "'%s': empty name", d->name);
-		s = lower_dup(a->argv[i + 1]);
-		/* One name, one route: an ambiguous name would make the
-		 * SNI-versus-Host check meaningless. */
-		if ((prev = route_of(l, s)) != NULL) {
-			perr(p, "'%s': '%s' is already routed at %s:%d",
-			    d->name, s, prev->where.file, prev->where.line);
-			free(s);
-			return -1;
-		}
-		r->names[r->nnames++] = s;
-	}
-	return 0;
+	/* One name, one route: an ambiguous name would make the
+	 * SNI-versus-Host check meaningless. */
+	return add_names(p, d, a->argv + 1, a->argc - 2, &r->names,
+	    &r->nnames, route_named, "is already routed");
 }
 
 static int
@@ -1107,7 +1135,7 @@ fail:
 static void
 listener_free(struct tf_listener_conf *l)
 {
-	size_t i, j;
+	size_t i;
 
 	free(l->name);
 	for (i = 0; i < l->nbinds; i++)
@@ -1122,16 +1150,11 @@ listener_free(struct tf_listener_conf *l)
 	free(l->exempt);
 	free(l->ciphers);
 	free(l->upstream_host);
-	for (i = 0; i < l->nsni_floors; i++) {
-		for (j = 0; j < l->sni_floors[i].nnames; j++)
-			free(l->sni_floors[i].names[j]);
-		free(l->sni_floors[i].names);
-	}
+	for (i = 0; i < l->nsni_floors; i++)
+		free_names(l->sni_floors[i].names, l->sni_floors[i].nnames);
 	free(l->sni_floors);
 	for (i = 0; i < l->nroutes; i++) {
-		for (j = 0; j < l->routes[i].nnames; j++)
-			free(l->routes[i].names[j]);
-		free(l->routes[i].names);
+		free_names(l->routes[i].names, l->routes[i].nnames);
 		free(l->routes[i].host);
 	}
 	free(l->routes);
