@@ -409,6 +409,21 @@ challenge_binds(const char *head)
 	return v;
 }
 
+/* Whether a request head's credentials bind its connection. */
+static int
+credentials_bind(const char *head)
+{
+	struct rig r;
+	int v;
+
+	rig_init(&r, HTTP_REQUEST, MAX_HEAD);
+	rig_send(&r, head, strlen(head), SIZE_MAX);
+	check_state(&r, TF_HTTP_ST_DONE, 0);
+	v = r.info.conn_auth;
+	rig_free(&r);
+	return v;
+}
+
 TEST(connection_bound_auth)
 {
 	static const char *const binds[] = {
@@ -427,7 +442,6 @@ TEST(connection_bound_auth)
 		"X-Note: NTLM\r\n",
 	};
 	char head[512];
-	struct rig r;
 	size_t i;
 
 	for (i = 0; i < TF_ARRAY_SIZE(binds); i++) {
@@ -446,18 +460,11 @@ TEST(connection_bound_auth)
 	}
 
 	/* A client's credentials: NTLM and Negotiate bind, Basic does not. */
-	rig_init(&r, HTTP_REQUEST, MAX_HEAD);
-	SEND(&r, "GET /a HTTP/1.1\r\nHost: x\r\n"
-	    "Authorization: Negotiate YIIGhgYGKwYBBQUCoIIGejCCBnagMDAu\r\n\r\n");
-	check_state(&r, TF_HTTP_ST_DONE, 0);
-	ASSERT_EQ(r.info.conn_auth, 1);
-	rig_free(&r);
-	rig_init(&r, HTTP_REQUEST, MAX_HEAD);
-	SEND(&r, "GET /b HTTP/1.1\r\nHost: x\r\n"
-	    "Authorization: Basic dTpw\r\n\r\n");
-	check_state(&r, TF_HTTP_ST_DONE, 0);
-	ASSERT_EQ(r.info.conn_auth, 0);
-	rig_free(&r);
+	ASSERT_EQ(credentials_bind("GET /a HTTP/1.1\r\nHost: x\r\n"
+	    "Authorization: Negotiate YIIGhgYGKwYBBQUCoIIGejCCBnagMDAu\r\n\r\n"),
+	    1);
+	ASSERT_EQ(credentials_bind("GET /b HTTP/1.1\r\nHost: x\r\n"
+	    "Authorization: Basic dTpw\r\n\r\n"), 0);
 }
 
 TEST(x_forwarded_for_appended)
@@ -714,7 +721,7 @@ TEST(content_length_streamed)
 	for (i = 0; i < len; i++)
 		body[i] = (char)('a' + i % 23);
 	rig_init(&r, HTTP_REQUEST, MAX_HEAD);
-	SEND(&r, head);
+	rig_send(&r, head, strlen(head), SIZE_MAX);
 	check_state(&r, TF_HTTP_ST_BODY, 0);
 	head_len = r.got_len;
 	/* A mebibyte through a 16 KiB source buffer: it streams, in reads
