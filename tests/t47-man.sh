@@ -134,16 +134,17 @@ sed 's/^    tlsfloor -h, --help      usage$/    tlsfloor -h, --help      usage (
     "$README" >"$WORK/README"
 cmp -s "$README" "$WORK/README" && error "the edit of the README changed nothing"
 # shellcheck disable=SC2016
-printf '\nSMTP for devices\n----------------\n\nPort 25, `smtp-sample`.\n' \
+printf '\nSMTP for devices\n----------------\n\nPort 25, `smtp-sample`.\nSee\n$(sysconfdir)/tlsfloor/tlsfloor.conf.\n' \
     >>"$WORK/README"
-# A deep prefix, as distcheck's, makes paths longer than a line: they
-# break after a '/' without a warning.
+# A deep prefix, as distcheck's, makes paths longer than a line, in FILES
+# and in prose: they break after a '/' without a warning.
 deep=/$(printf 'deep%.0s/' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20)usr
 sh "$TF_SRCDIR/contrib/mkman" tlsfloor.8 "$WORK/README" 0 \
     sysconfdir="$deep/etc" pkglibexecdir="$deep/libexec/tlsfloor" \
     >"$WORK/edited.8" || fail "mkman on an edited README"
 render "$WORK/edited.8" "$WORK/edited.8.txt"
 in_section "$WORK/edited.8.txt" FILES "deep/deep/"
+in_section "$WORK/edited.8.txt" "SMTP FOR DEVICES" "See /deep/deep/"
 in_section "$WORK/edited.8.txt" "COMMAND LINE" "usage (edited)"
 in_section "$WORK/edited.8.txt" "SMTP FOR DEVICES" "Port 25, smtp-sample."
 if sh "$TF_SRCDIR/contrib/mkman" tlsfloor.1 "$README" 0 >/dev/null 2>&1; then
